@@ -144,7 +144,10 @@ impl Renderer {
     /// captured output (tests, CI logs) holds no escape codes.
     pub fn for_stderr() -> Renderer {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = !no_color && std::io::stderr().is_terminal();
+        Renderer::new(!no_color && std::io::stderr().is_terminal())
+    }
+
+    pub fn new(color: bool) -> Renderer {
         let theme = if color {
             GraphicalTheme::unicode()
         } else {
@@ -273,5 +276,59 @@ mod tests {
         assert_eq!(p.summary(), "a.yaml:2:4: error: no query");
         let p = Problem::new("q", ProblemKind::Invalid, "c", "two\nlines");
         assert_eq!(p.summary(), "q: error: two lines");
+    }
+
+    /// A diagnostic as the parser makes them, shown for a .kql file and for
+    /// the same query inside a rule YAML.
+    fn typo() -> Diagnostic {
+        Diagnostic::new("KQL005", "unknown operator `summarise`")
+            .with_label(kqlite_syntax::Span::new(16, 25), "not a tabular operator")
+            .with_help("did you mean `summarize`?")
+    }
+
+    #[test]
+    fn rendered_for_a_kql_file() {
+        let query = QueryText::whole("hunt.kql", "SecurityAlert\n| summarise count()\n".into());
+        let problem = Problem::from_diagnostic(&query, typo());
+        assert_eq!(
+            problem.summary(),
+            "hunt.kql:2:3: error: unknown operator `summarise`"
+        );
+        insta::assert_snapshot!(Renderer::new(false).render(&problem), @"
+        KQL005
+
+          × unknown operator `summarise`
+           ╭─[hunt.kql:2:3]
+         1 │ SecurityAlert
+         2 │ | summarise count()
+           ·   ────┬────
+           ·       ╰── not a tabular operator
+           ╰────
+          help: did you mean `summarize`?
+        ");
+    }
+
+    #[test]
+    fn rendered_for_a_rule_file() {
+        let yaml = "name: x\nquery: |\n  SecurityAlert\n  | summarise count()\nkind: Scheduled\n";
+        let query = crate::rule_yaml::extract("rule.yaml".into(), yaml.into()).unwrap();
+        let problem = Problem::from_diagnostic(&query, typo());
+        assert_eq!(
+            problem.summary(),
+            "rule.yaml:4:5: error: unknown operator `summarise`"
+        );
+        insta::assert_snapshot!(Renderer::new(false).render(&problem), @"
+        KQL005
+
+          × unknown operator `summarise`
+           ╭─[rule.yaml:4:5]
+         3 │   SecurityAlert
+         4 │   | summarise count()
+           ·     ────┬────
+           ·         ╰── not a tabular operator
+         5 │ kind: Scheduled
+           ╰────
+          help: did you mean `summarize`?
+        ");
     }
 }
