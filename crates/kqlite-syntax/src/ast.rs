@@ -476,10 +476,7 @@ pub enum ParsePart {
     /// `*`: skip.
     Star,
     /// `Column` or `Column:type`
-    Column {
-        name: Ident,
-        ty: Option<ScalarType>,
-    },
+    Column { name: Ident, ty: Option<ScalarType> },
 }
 
 /// `with (name = value, ...)` properties of render, externaldata, parse-kv...
@@ -581,9 +578,10 @@ pub enum OperatorKind {
         params: Vec<OpParam>,
         count: Expr,
     },
+    /// `distinct *` is one column whose expression is [`ExprKind::Star`].
     Distinct {
         params: Vec<OpParam>,
-        columns: Vec<Expr>,
+        columns: Vec<NamedExpr>,
     },
     Count,
     Join {
@@ -783,10 +781,7 @@ pub enum SourceKind {
         predicate: Expr,
     },
     /// `evaluate plugin(...)` with no input table.
-    Evaluate {
-        params: Vec<OpParam>,
-        call: Expr,
-    },
+    Evaluate { params: Vec<OpParam>, call: Expr },
 }
 
 #[derive(Debug, Clone, PartialEq)]

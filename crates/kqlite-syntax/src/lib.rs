@@ -11,6 +11,7 @@
 pub mod ast;
 pub mod diagnostic;
 mod display;
+mod errors;
 mod parser;
 pub mod span;
 pub mod suggest;
