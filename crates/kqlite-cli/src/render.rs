@@ -163,10 +163,20 @@ impl Renderer {
     pub fn render(&self, problem: &Problem) -> String {
         let view = View {
             problem,
-            source: problem
-                .place
-                .as_ref()
-                .map(|place| NamedSource::new(&problem.name, place.source.clone())),
+            source: problem.place.as_ref().map(|place| {
+                let mut text = place.source.clone();
+                // miette draws no label at the very end of the text ("expected
+                // an expression, found the end of the query"): give it a blank
+                // to stand under.
+                if place
+                    .labels
+                    .iter()
+                    .any(|(span, _)| span.start >= text.len())
+                {
+                    text.push(' ');
+                }
+                NamedSource::new(&problem.name, text)
+            }),
         };
         let mut out = String::new();
         if self.handler.render_report(&mut out, &view).is_err() {

@@ -48,14 +48,19 @@ pub fn extract(name: String, text: String) -> Result<QueryText, Problem> {
     } else {
         text.len()
     };
-    let offsets = if query.value.trim().is_empty() {
-        // An empty block's scalar starts at whatever follows it: point at
-        // the `query:` key instead.
+    if query.value.trim().is_empty() {
+        // The scalar of an empty block starts at whatever follows it: point
+        // at the key instead.
         let key = text[..start].rfind("query:").unwrap_or(start);
-        vec![key; query.value.len() + 1]
-    } else {
-        align(&text, start, end, &query.value, block_indent(&text, start))
-    };
+        return Err(Problem::new(
+            name,
+            ProblemKind::Invalid,
+            codes::NO_QUERY,
+            "the `query` field is empty",
+        )
+        .with_span(text, key..key + "query".len(), "no query text"));
+    }
+    let offsets = align(&text, start, end, &query.value, block_indent(&text, start));
     Ok(QueryText::embedded(name, text, query.value, offsets))
 }
 
@@ -311,9 +316,16 @@ mod tests {
 
     #[test]
     fn empty_query_points_at_its_key() {
-        let q = extract("r.yaml".into(), "name: x\nquery: |\n\nid: 3\n".into()).unwrap();
-        assert_eq!(q.query(), "");
-        assert_eq!(q.source_range(0..0), 8..8);
+        let empty = extract("r.yaml".into(), "name: x\nquery: |\n\nid: 3\n".into()).unwrap_err();
+        assert_eq!(
+            empty.summary(),
+            "r.yaml:2:1: error: the `query` field is empty"
+        );
+        let blank = extract("r.yaml".into(), "query: ' '\n".into()).unwrap_err();
+        assert_eq!(
+            blank.summary(),
+            "r.yaml:1:1: error: the `query` field is empty"
+        );
     }
 
     #[test]

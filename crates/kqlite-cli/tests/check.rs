@@ -209,20 +209,23 @@ fn without_syntax_only_says_binding_is_missing() {
 
 #[test]
 fn empty_query_in_a_rule_is_reported_at_its_key() {
-    // Any parser rejects an empty query; the place is the CLI's business.
     let run = kqlite(&["check", "--syntax-only", "tests/fixtures/empty-query.yaml"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(
-        run.stdout
-            .starts_with("tests/fixtures/empty-query.yaml:3:1: error: "),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("[tests/fixtures/empty-query.yaml:3:1]"),
-        "{}",
-        run.stderr
-    );
+    assert_snapshot!(run.transcript(), @"
+    exit: 1
+    --- stdout
+    tests/fixtures/empty-query.yaml:3:1: error: the `query` field is empty
+    --- stderr
+    kqlite::no_query
+
+      × the `query` field is empty
+       ╭─[tests/fixtures/empty-query.yaml:3:1]
+     2 │ severity: Low
+     3 │ query: |
+       · ──┬──
+       ·   ╰── no query text
+     4 │ 
+       ╰────
+    ");
 }
 
 /// Every real Sentinel rule gets one line, and a verdict (never a crash or a
@@ -251,95 +254,108 @@ fn shared_rules_each_get_a_verdict() {
     }
 }
 
-// Errors from the real parser. Un-ignore when main has it.
+// Errors from the parser, as the command line shows them.
 
 #[test]
-#[ignore = "needs the real parser"]
 fn misspelled_operator_suggests_the_right_one() {
     let run = kqlite(&["check", "--syntax-only", "-q", "T | summarise count()"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(
-        run.stdout.starts_with("<query>:1:5: error: "),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("did you mean `summarize`?"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("[<query>:1:5]"), "{}", run.stderr);
+    assert_snapshot!(run.transcript(), @"
+    exit: 1
+    --- stdout
+    <query>:1:5: error: unknown tabular operator `summarise`
+    --- stderr
+    KQL005
+
+      × unknown tabular operator `summarise`
+       ╭─[<query>:1:5]
+     1 │ T | summarise count()
+       ·     ────┬────
+       ·         ╰── not an operator
+       ╰────
+      help: did you mean `summarize`?
+    ");
 }
 
 #[test]
-#[ignore = "needs the real parser"]
 fn missing_predicate_is_reported_at_the_end() {
     let run = kqlite(&["check", "--syntax-only", "-q", "T | where"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(
-        run.stdout.starts_with("<query>:1:10: error: "),
-        "{}",
-        run.stdout
-    );
+    assert_snapshot!(run.transcript(), @"
+    exit: 1
+    --- stdout
+    <query>:1:10: error: expected an expression, found the end of the query
+    --- stderr
+    KQL001
+
+      × expected an expression, found the end of the query
+       ╭─[<query>:1:10]
+     1 │ T | where 
+       ·          ▲
+       ·          ╰── expected an expression, found the end of the query
+       ╰────
+    ");
 }
 
 #[test]
-#[ignore = "needs the real parser"]
 fn error_at_end_of_file_points_after_the_last_token() {
     // The file ends with a newline; the error belongs on the `where` line.
     let run = kqlite(&["check", "--syntax-only", "tests/fixtures/where-at-end.kql"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(
-        run.stdout
-            .starts_with("tests/fixtures/where-at-end.kql:2:8: error: "),
-        "{}",
-        run.stdout
-    );
+    assert_snapshot!(run.transcript(), @"
+    exit: 1
+    --- stdout
+    tests/fixtures/where-at-end.kql:2:8: error: expected an expression, found the end of the query
+    --- stderr
+    KQL001
+
+      × expected an expression, found the end of the query
+       ╭─[tests/fixtures/where-at-end.kql:2:8]
+     1 │ SecurityAlert
+     2 │ | where
+       ·        ▲
+       ·        ╰── expected an expression, found the end of the query
+       ╰────
+    ");
 }
 
 #[test]
-#[ignore = "needs the real parser"]
 fn error_in_a_kql_file() {
     let run = kqlite(&["check", "--syntax-only", "tests/fixtures/summarise.kql"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(
-        run.stdout
-            .starts_with("tests/fixtures/summarise.kql:2:3: error: "),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("did you mean `summarize`?"),
-        "{}",
-        run.stderr
-    );
+    assert_snapshot!(run.transcript(), @"
+    exit: 1
+    --- stdout
+    tests/fixtures/summarise.kql:2:3: error: unknown tabular operator `summarise`
+    --- stderr
+    KQL005
+
+      × unknown tabular operator `summarise`
+       ╭─[tests/fixtures/summarise.kql:2:3]
+     1 │ SecurityAlert
+     2 │ | summarise count() by ProductName
+       ·   ────┬────
+       ·       ╰── not an operator
+       ╰────
+      help: did you mean `summarize`?
+    ");
 }
 
 #[test]
-#[ignore = "needs the real parser"]
 fn error_in_a_rule_points_into_the_yaml_file() {
     // `summarise` is on line 7 of the file, after the block's 2-space indent.
     let run = kqlite(&["check", "--syntax-only", "tests/fixtures/rule-error.yaml"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(
-        run.stdout
-            .starts_with("tests/fixtures/rule-error.yaml:7:5: error: "),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("[tests/fixtures/rule-error.yaml:7:5]"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("  | summarise count() by ProductName"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("did you mean `summarize`?"),
-        "{}",
-        run.stderr
-    );
+    assert_snapshot!(run.transcript(), @r#"
+    exit: 1
+    --- stdout
+    tests/fixtures/rule-error.yaml:7:5: error: unknown tabular operator `summarise`
+    --- stderr
+    KQL005
+
+      × unknown tabular operator `summarise`
+       ╭─[tests/fixtures/rule-error.yaml:7:5]
+     6 │   | where AlertSeverity == "High"
+     7 │   | summarise count() by ProductName
+       ·     ────┬────
+       ·         ╰── not an operator
+     8 │ kind: Scheduled
+       ╰────
+      help: did you mean `summarize`?
+    "#);
 }
