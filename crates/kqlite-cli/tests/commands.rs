@@ -1,0 +1,120 @@
+//! The command set of the contract, and the commands that do not work yet.
+
+mod common;
+
+use common::kqlite;
+use insta::assert_snapshot;
+
+#[test]
+fn help_lists_every_command() {
+    let run = kqlite(&["--help"]);
+    assert_eq!(run.code, 0);
+    assert_snapshot!(run.stdout, @"
+    Local KQL (Kusto Query Language) engine: query exports, check and replay Sentinel rules, without a cluster
+
+    Usage: kqlite <COMMAND>
+
+    Commands:
+      query    Run a query over data files and print the result
+      check    Check queries and rule files for errors, without running them
+      explain  Show the plan of a query, annotated with the KQL it came from
+      rule     Run or replay a Sentinel analytic rule
+      test     Run detection unit tests
+      convert  Convert exports to Parquet once, to query them fast later
+      tables   List the tables of the data sources: row counts and schemas
+      help     Print this message or the help of the given subcommand(s)
+
+    Options:
+      -h, --help     Print help
+      -V, --version  Print version
+
+    Exit codes: 0 success, 1 invalid query or rule, 2 bad usage (flags, missing file), 3 data error, 4 detection tests failed.
+    ");
+}
+
+#[test]
+fn check_help() {
+    let run = kqlite(&["check", "--help"]);
+    assert_eq!(run.code, 0);
+    assert_snapshot!(run.stdout, @"
+    Check queries and rule files for errors, without running them
+
+    Usage: kqlite check [OPTIONS] [PATH]...
+
+    Arguments:
+      [PATH]...  .kql files, rule .yaml/.yml files (their `query` field is checked), or directories searched recursively for them. `-` is stdin. With no PATH and no -q, the query is read from stdin
+
+    Options:
+      -q, --query <QUERY>       Check this query text (reported as `<query>`)
+      -d, --data <[NAME=]PATH>  Add a data source: a file (`SecurityAlert.ndjson` becomes table `SecurityAlert`), a directory of part files, or a Log Analytics export tree. `NAME=PATH` names the table explicitly. Repeatable
+          --syntax-only         Parse only, without binding names and types: a linter for a folder of hunting queries
+      -h, --help                Print help
+      -V, --version             Print version
+    ");
+}
+
+#[test]
+fn commands_not_implemented_yet_say_so() {
+    let cases: &[&[&str]] = &[
+        &["query", "SecurityAlert | take 1"],
+        &[
+            "query",
+            "-f",
+            "q.kql",
+            "-d",
+            "SecurityAlert.ndjson",
+            "--now",
+            "2024-05-01T12:00:00Z",
+            "-o",
+            "json",
+            "--stats",
+        ],
+        &["explain", "SecurityAlert", "--analyze"],
+        &[
+            "rule",
+            "run",
+            "rule.yaml",
+            "--now",
+            "2024-05-01T12:00:00Z",
+            "-o",
+            "ndjson",
+        ],
+        &[
+            "rule",
+            "replay",
+            "rule.yaml",
+            "--from",
+            "2024-05-01T00:00:00Z",
+            "--to",
+            "2024-05-02T00:00:00Z",
+        ],
+        &["test", "tests/", "--junit", "out.xml"],
+        &[
+            "convert", "exports/", "--to", "parquet/", "--format", "parquet",
+        ],
+        &["tables", "-d", "data/"],
+    ];
+    let mut transcript = String::new();
+    for args in cases {
+        let run = kqlite(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.transcript());
+        assert!(run.stdout.is_empty());
+        transcript.push_str(&run.stderr);
+    }
+    assert_snapshot!(transcript, @"
+    error: `kqlite query` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite query` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite explain` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite rule run` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite rule replay` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite test` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite convert` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite tables` is not implemented yet; this build can only check queries (`kqlite check`)
+    ");
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let run = kqlite(&["check", "--frobnicate"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+}
