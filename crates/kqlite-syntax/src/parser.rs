@@ -671,7 +671,7 @@ impl Builder {
     /// A table or column reference in a list: a wildcard, `*` or an expression.
     fn table_ref(&mut self, p: Pair<'_, Rule>) -> Result<Expr> {
         match p.as_rule() {
-            Rule::wildcard_table => self.wildcard(p),
+            Rule::wildcard_table | Rule::wildcard_col => self.wildcard(p),
             Rule::star => Ok(Expr::new(ExprKind::Star, span(&p))),
             Rule::ident => {
                 let sp = span(&p);
