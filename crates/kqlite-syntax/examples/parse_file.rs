@@ -2,7 +2,9 @@
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let texts: Vec<String> = args.filter_map(|p| std::fs::read_to_string(p).ok()).collect();
+    let texts: Vec<String> = args
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
     let start = std::time::Instant::now();
     let mut errors = 0;
     for _ in 0..n {
@@ -14,5 +16,8 @@ fn main() {
     }
     let bytes: usize = texts.iter().map(String::len).sum::<usize>() * n;
     let secs = start.elapsed().as_secs_f64();
-    println!("{bytes} bytes in {secs:.3}s = {:.2} MB/s, {errors} errors", bytes as f64 / secs / 1e6);
+    println!(
+        "{bytes} bytes in {secs:.3}s = {:.2} MB/s, {errors} errors",
+        bytes as f64 / secs / 1e6
+    );
 }

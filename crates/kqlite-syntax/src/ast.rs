@@ -322,17 +322,6 @@ impl BinaryOp {
         };
         alias.or_else(|| BinaryOp::ALL.iter().copied().find(|op| op.as_str() == text))
     }
-
-    /// Binding strength: higher binds tighter.
-    pub fn precedence(self) -> u8 {
-        match self {
-            BinaryOp::Or => 1,
-            BinaryOp::And => 2,
-            BinaryOp::Add | BinaryOp::Sub => 4,
-            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
-            _ => 3,
-        }
-    }
 }
 
 text_enum! {
@@ -344,7 +333,6 @@ text_enum! {
         NotInCi = "!in~",
         HasAny = "has_any",
         HasAll = "has_all",
-        HasAnyCs = "has_any_cs",
     }
 }
 

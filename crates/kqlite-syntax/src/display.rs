@@ -216,6 +216,9 @@ enum NameMode {
     Expr,
     /// The `any_ident` rule: declarations, after `.`, parameter values.
     Any,
+    /// A `column_ref` (project-away, project-keep, project-reorder, facet):
+    /// the `ident` rule outside expressions, where `1d` or `true` is a name.
+    Column,
 }
 
 /// Where a literal stands: an expression, a `dynamic(...)` value, or an
@@ -262,18 +265,71 @@ fn real_text(x: f64) -> String {
 
 // ───────────────────────────── the printer ─────────────────────────────
 
+/// What the printer writes right after the leftmost operand of a pipe
+/// expression, as far as a source keyword there cares (see [`source_clash`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// Nothing an expression could start with.
+    Safe,
+    /// `(x)`: a call with one unnamed argument.
+    OneArgCall,
+    /// `["x"]`: an index by a string literal (reads as a bracketed name).
+    StringIndex,
+    /// ` + x` / ` - x` with an operand that is not itself signed.
+    Sign,
+    /// ` * x`: `*` reads as a star operand.
+    Star,
+    /// A word operator that is not reserved (`has_cs`, `contains_cs`...).
+    Word,
+}
+
+/// A bare `print`, `union`, `find`, `search` or `evaluate` where a pipe
+/// expression starts is read as that source operator when what follows fits
+/// its shape; such a name must be bracketed there. (A parsed tree never has
+/// such a bare name in such a place, so this never changes a parsed tree.)
+fn source_clash(name: &str, follow: Follow) -> bool {
+    match name {
+        // `print` takes zero or more expressions: it always wins.
+        "print" => true,
+        "union" | "find" | "search" => follow != Follow::Safe,
+        "evaluate" => !matches!(follow, Follow::Safe | Follow::Sign),
+        _ => false,
+    }
+}
+
+fn binary_follow(op: BinaryOp, right: &Expr) -> Follow {
+    match op {
+        BinaryOp::Add | BinaryOp::Sub if !matches!(right.kind, ExprKind::Unary { .. }) => {
+            Follow::Sign
+        }
+        BinaryOp::Mul => Follow::Star,
+        op if is_raw_ident(op.as_str()) && !RESERVED.contains(&op.as_str()) => Follow::Word,
+        _ => Follow::Safe,
+    }
+}
+
 struct Printer<'a, 'b> {
     f: &'a mut Formatter<'b>,
     indent: usize,
+    /// Nothing was written since a pipe expression started.
+    head: bool,
+    /// What follows the leftmost operand being printed (valid while `head`).
+    follow: Follow,
 }
 
 fn print_with(f: &mut Formatter<'_>, body: impl FnOnce(&mut Printer<'_, '_>) -> R) -> R {
-    let mut p = Printer { f, indent: 0 };
+    let mut p = Printer {
+        f,
+        indent: 0,
+        head: false,
+        follow: Follow::Safe,
+    };
     body(&mut p)
 }
 
 impl Printer<'_, '_> {
     fn s(&mut self, s: &str) -> R {
+        self.head = false;
         self.f.write_str(s)
     }
 
@@ -311,6 +367,7 @@ impl Printer<'_, '_> {
             && match mode {
                 NameMode::Expr => is_bare_expr_name(&id.name),
                 NameMode::Any => is_raw_ident(&id.name),
+                NameMode::Column => is_raw_ident(&id.name) && !RESERVED.contains(&id.name.as_str()),
             };
         if bare {
             self.s(&id.name)
@@ -391,7 +448,7 @@ impl Printer<'_, '_> {
                 let text = timespan_text(t.unsigned_abs());
                 if *t >= 0 {
                     self.s(&text)
-                } else if ctx == LitCtx::Param {
+                } else if signed {
                     self.s("-")?;
                     self.s(&text)
                 } else {
@@ -442,7 +499,7 @@ impl Printer<'_, '_> {
         let level = expr_level(e);
         if level < min || (strict && level == min) {
             self.s("(")?;
-            self.nested(|p| p.expr(e))?;
+            self.nested(|p| p.pipe(e))?;
             self.s(")")
         } else {
             self.expr(e)
@@ -456,6 +513,8 @@ impl Printer<'_, '_> {
 
     /// A `pipe_expr`.
     fn pipe(&mut self, e: &Expr) -> R {
+        self.head = true;
+        self.follow = Follow::Safe;
         self.expr_at(e, PIPE, false)
     }
 
@@ -468,7 +527,13 @@ impl Printer<'_, '_> {
     fn expr(&mut self, e: &Expr) -> R {
         match &e.kind {
             ExprKind::Literal(lit) => self.literal(lit, LitCtx::Expr),
-            ExprKind::Name(id) => self.ident(id, NameMode::Expr),
+            ExprKind::Name(id) => {
+                if self.head && !id.quoted && source_clash(&id.name, self.follow) {
+                    self.bracketed(&id.name)
+                } else {
+                    self.ident(id, NameMode::Expr)
+                }
+            }
             ExprKind::Wildcard(w) => self.s(w),
             ExprKind::Star => self.s("*"),
             ExprKind::Paren(inner) => {
@@ -483,15 +548,9 @@ impl Printer<'_, '_> {
                 })?;
                 self.postfix(expr)
             }
-            ExprKind::Binary { op, left, right } => {
-                let level = binary_level(*op);
-                self.expr_at(left, level, non_associative(level))?;
-                self.s(" ")?;
-                self.s(op.as_str())?;
-                self.s(" ")?;
-                self.expr_at(right, level, true)
-            }
+            ExprKind::Binary { .. } => self.binary_chain(e),
             ExprKind::InList { op, expr, list } => {
+                self.follow = Follow::Safe;
                 self.expr_at(expr, EQUALITY, true)?;
                 self.s(" ")?;
                 self.s(op.as_str())?;
@@ -505,6 +564,7 @@ impl Printer<'_, '_> {
                 low,
                 high,
             } => {
+                self.follow = Follow::Safe;
                 self.expr_at(expr, EQUALITY, true)?;
                 self.s(if *negated {
                     " !between ("
@@ -516,33 +576,8 @@ impl Printer<'_, '_> {
                 self.ex(high)?;
                 self.s(")")
             }
-            ExprKind::Member { expr, name } => {
-                self.postfix(expr)?;
-                // `5.e5` would read as a real: keep a long apart from the dot.
-                if matches!(expr.kind, ExprKind::Literal(Literal::Long(Some(n))) if n >= 0) {
-                    self.s(" ")?;
-                }
-                self.s(".")?;
-                self.ident(name, NameMode::Any)
-            }
-            ExprKind::Index { expr, index } => {
-                self.postfix(expr)?;
-                self.s("[")?;
-                self.nested(|p| p.ex(index))?;
-                self.s("]")
-            }
-            ExprKind::Call { callee, args } => {
-                self.postfix(callee)?;
-                // `datetime(x)` would be a literal; `datetime (x)` is a call.
-                if let ExprKind::Name(id) = &callee.kind
-                    && !id.quoted
-                    && GOO_KINDS.contains(&id.name.as_str())
-                {
-                    self.s(" ")?;
-                }
-                self.s("(")?;
-                self.nested(|p| p.list(args, |p, a| p.arg(a)))?;
-                self.s(")")
+            ExprKind::Member { .. } | ExprKind::Index { .. } | ExprKind::Call { .. } => {
+                self.postfix_chain(e)
             }
             ExprKind::TypeOf(ty) => {
                 self.s("typeof(")?;
@@ -550,6 +585,7 @@ impl Printer<'_, '_> {
                 self.s(")")
             }
             ExprKind::Pipe { input, ops } => {
+                self.follow = Follow::Safe;
                 match input.kind {
                     ExprKind::Source(_) => self.expr(input)?,
                     _ => self.ex(input)?,
@@ -563,6 +599,107 @@ impl Printer<'_, '_> {
             }
             ExprKind::Source(src) => self.source(src),
         }
+    }
+
+    /// A binary expression. A left-leaning chain at one left-associative
+    /// level (`a + b + c ...`, `x and y and ...`) prints in a loop, so long
+    /// chains do not deepen the recursion.
+    fn binary_chain(&mut self, e: &Expr) -> R {
+        let ExprKind::Binary { op, .. } = &e.kind else {
+            return self.expr(e);
+        };
+        let level = binary_level(*op);
+        // Walk down the left spine while it stays at this level without
+        // needing parentheses.
+        let mut tail: Vec<(BinaryOp, &Expr)> = Vec::new();
+        let mut node = e;
+        while let ExprKind::Binary { op, left, right } = &node.kind {
+            if binary_level(*op) != level || (!tail.is_empty() && non_associative(level)) {
+                break;
+            }
+            tail.push((*op, right));
+            node = left;
+        }
+        if let Some((op, right)) = tail.last() {
+            self.follow = binary_follow(*op, right);
+        }
+        self.expr_at(node, level, non_associative(level))?;
+        for (op, right) in tail.iter().rev() {
+            self.s(" ")?;
+            self.s(op.as_str())?;
+            self.s(" ")?;
+            self.expr_at(right, level, true)?;
+        }
+        Ok(())
+    }
+
+    /// A member, index or call chain (`a.b[0].f(x)`), printed in a loop from
+    /// its innermost base outward.
+    fn postfix_chain(&mut self, e: &Expr) -> R {
+        let mut chain: Vec<&Expr> = Vec::new();
+        let mut node = e;
+        loop {
+            match &node.kind {
+                ExprKind::Member { expr, .. } | ExprKind::Index { expr, .. } => {
+                    chain.push(node);
+                    node = expr;
+                }
+                ExprKind::Call { callee, .. } => {
+                    chain.push(node);
+                    node = callee;
+                }
+                _ => break,
+            }
+        }
+        // What directly follows the base decides whether a bare source
+        // keyword there must be bracketed.
+        self.follow = match chain.last().map(|n| &n.kind) {
+            Some(ExprKind::Index { index, .. })
+                if matches!(index.kind, ExprKind::Literal(Literal::String(_))) =>
+            {
+                Follow::StringIndex
+            }
+            Some(ExprKind::Call { args, .. })
+                if matches!(args.as_slice(), [Arg { name: None, .. }]) =>
+            {
+                Follow::OneArgCall
+            }
+            _ => Follow::Safe,
+        };
+        self.postfix(node)?;
+        let mut base = node;
+        for link in chain.iter().rev() {
+            match &link.kind {
+                ExprKind::Member { name, .. } => {
+                    // `5.e5` would read as a real: keep a long apart from the dot.
+                    if matches!(base.kind, ExprKind::Literal(Literal::Long(Some(n))) if n >= 0) {
+                        self.s(" ")?;
+                    }
+                    self.s(".")?;
+                    self.ident(name, NameMode::Any)?;
+                }
+                ExprKind::Index { index, .. } => {
+                    self.s("[")?;
+                    self.nested(|p| p.ex(index))?;
+                    self.s("]")?;
+                }
+                ExprKind::Call { args, .. } => {
+                    // `datetime(x)` would be a literal; `datetime (x)` is a call.
+                    if let ExprKind::Name(id) = &base.kind
+                        && !id.quoted
+                        && GOO_KINDS.contains(&id.name.as_str())
+                    {
+                        self.s(" ")?;
+                    }
+                    self.s("(")?;
+                    self.nested(|p| p.list(args, |p, a| p.arg(a)))?;
+                    self.s(")")?;
+                }
+                _ => {}
+            }
+            base = link;
+        }
+        Ok(())
     }
 
     fn arg(&mut self, a: &Arg) -> R {
@@ -657,6 +794,10 @@ impl Printer<'_, '_> {
     /// `param_value`: a bool, a signed number, a string or any word.
     fn param_value(&mut self, e: &Expr) -> R {
         match &e.kind {
+            // `true` or `1d` here would read as a literal.
+            ExprKind::Name(id) if !id.quoted && lexes_as_literal(&id.name) => {
+                self.bracketed(&id.name)
+            }
             ExprKind::Name(id) => self.ident(id, NameMode::Any),
             ExprKind::Literal(lit) => self.literal(lit, LitCtx::Param),
             _ => self.ex(e),
@@ -686,7 +827,7 @@ impl Printer<'_, '_> {
     /// `column_ref`: a name, a wildcard or `*`.
     fn column_ref(&mut self, e: &Expr) -> R {
         match &e.kind {
-            ExprKind::Name(id) => self.ident(id, NameMode::Expr),
+            ExprKind::Name(id) => self.ident(id, NameMode::Column),
             _ => self.ex(e),
         }
     }
@@ -813,7 +954,8 @@ impl Printer<'_, '_> {
                 self.list(pairs, |p, (new, old)| {
                     p.ident(new, NameMode::Any)?;
                     p.s(" = ")?;
-                    p.ident(old, NameMode::Any)
+                    // The old name is read as an expression.
+                    p.ident(old, NameMode::Expr)
                 })
             }
             OperatorKind::ProjectReorder(keys) => {
@@ -1253,10 +1395,7 @@ impl Printer<'_, '_> {
                     Some(FindProject::Smart) => self.s(" project-smart"),
                     Some(FindProject::Columns(cols)) => {
                         self.s(" project ")?;
-                        self.list(cols, |p, c| match &c.kind {
-                            ExprKind::Name(id) => p.ident(id, NameMode::Any),
-                            _ => p.postfix(c),
-                        })
+                        self.list(cols, |p, c| p.find_column(c))
                     }
                 }
             }
@@ -1277,6 +1416,27 @@ impl Printer<'_, '_> {
                 self.s(" ")?;
                 self.postfix(call)
             }
+        }
+    }
+
+    /// `find ... project` column: `name`, `name:type` (parsed as
+    /// `name : typeof(type)`) or a postfix expression such as `pack_all()`.
+    fn find_column(&mut self, c: &Expr) -> R {
+        match &c.kind {
+            ExprKind::Name(id) => self.ident(id, NameMode::Any),
+            ExprKind::Binary {
+                op: BinaryOp::SearchHas,
+                left,
+                right,
+            } => match (&left.kind, &right.kind) {
+                (ExprKind::Name(id), ExprKind::TypeOf(ty)) => {
+                    self.ident(id, NameMode::Any)?;
+                    self.s(":")?;
+                    self.scalar_type(*ty)
+                }
+                _ => self.postfix(c),
+            },
+            _ => self.postfix(c),
         }
     }
 
@@ -1430,5 +1590,783 @@ impl fmt::Display for SortOrder {
             SortOrder::Asc => "asc",
             SortOrder::Desc => "desc",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    fn e(kind: ExprKind) -> Expr {
+        Expr::new(kind, Span::default())
+    }
+    fn id(s: &str) -> Ident {
+        Ident::new(s, Span::default())
+    }
+    fn quoted(s: &str) -> Ident {
+        Ident {
+            quoted: true,
+            ..id(s)
+        }
+    }
+    fn name(s: &str) -> Expr {
+        e(ExprKind::Name(id(s)))
+    }
+    fn lit(l: Literal) -> Expr {
+        e(ExprKind::Literal(l))
+    }
+    fn long(n: i64) -> Expr {
+        lit(Literal::Long(Some(n)))
+    }
+    fn real(x: f64) -> Literal {
+        Literal::Real(Some(Real(x)))
+    }
+    fn str_lit(s: &str) -> Expr {
+        lit(Literal::String(StringLit {
+            value: s.to_string(),
+            obfuscated: false,
+        }))
+    }
+    fn bin(op: BinaryOp, l: Expr, r: Expr) -> Expr {
+        e(ExprKind::Binary {
+            op,
+            left: Box::new(l),
+            right: Box::new(r),
+        })
+    }
+    fn neg(x: Expr) -> Expr {
+        e(ExprKind::Unary {
+            op: UnaryOp::Neg,
+            expr: Box::new(x),
+        })
+    }
+    fn paren(x: Expr) -> Expr {
+        e(ExprKind::Paren(Box::new(x)))
+    }
+    fn call(f: &str, args: Vec<Expr>) -> Expr {
+        e(ExprKind::Call {
+            callee: Box::new(name(f)),
+            args: args
+                .into_iter()
+                .map(|value| Arg { name: None, value })
+                .collect(),
+        })
+    }
+    fn named(n: Option<&str>, x: Expr) -> NamedExpr {
+        NamedExpr {
+            names: n.into_iter().map(id).collect(),
+            expr: x,
+            span: Span::default(),
+        }
+    }
+    fn op(kind: OperatorKind) -> Operator {
+        Operator {
+            kind,
+            span: Span::default(),
+        }
+    }
+    fn pipe(input: Expr, ops: Vec<OperatorKind>) -> Expr {
+        e(ExprKind::Pipe {
+            input: Box::new(input),
+            ops: ops.into_iter().map(op).collect(),
+        })
+    }
+    fn param(n: &str, v: Expr) -> OpParam {
+        OpParam {
+            name: id(n),
+            value: v,
+        }
+    }
+    fn stmt(kind: StatementKind) -> Statement {
+        Statement {
+            kind,
+            span: Span::default(),
+        }
+    }
+    fn col(n: &str, ty: ScalarType) -> ColumnDecl {
+        ColumnDecl {
+            name: id(n),
+            ty,
+            span: Span::default(),
+        }
+    }
+    fn show(x: &impl fmt::Display) -> String {
+        x.to_string()
+    }
+
+    use BinaryOp::*;
+
+    #[test]
+    fn precedence_adds_needed_parentheses() {
+        let (a, b, c) = (name("a"), name("b"), name("c"));
+        let sum = bin(Add, a.clone(), b.clone());
+        assert_eq!(show(&bin(Mul, sum.clone(), c.clone())), "(a + b) * c");
+        assert_eq!(
+            show(&bin(Add, a.clone(), bin(Mul, b.clone(), c.clone()))),
+            "a + b * c"
+        );
+        // Left-associative levels: parentheses only on the right.
+        assert_eq!(
+            show(&bin(Sub, bin(Sub, a.clone(), b.clone()), c.clone())),
+            "a - b - c"
+        );
+        assert_eq!(
+            show(&bin(Sub, a.clone(), bin(Sub, b.clone(), c.clone()))),
+            "a - (b - c)"
+        );
+        assert_eq!(
+            show(&bin(And, a.clone(), bin(Or, b.clone(), c.clone()))),
+            "a and (b or c)"
+        );
+        assert_eq!(
+            show(&bin(Or, a.clone(), bin(And, b.clone(), c.clone()))),
+            "a or b and c"
+        );
+        // Non-associative levels: both sides.
+        let eq = bin(Eq, a.clone(), b.clone());
+        assert_eq!(show(&bin(Eq, eq.clone(), c.clone())), "(a == b) == c");
+        assert_eq!(show(&bin(Eq, c.clone(), eq.clone())), "c == (a == b)");
+        assert_eq!(
+            show(&bin(Eq, bin(Lt, a.clone(), b.clone()), c.clone())),
+            "a < b == c"
+        );
+        assert_eq!(show(&bin(Lt, eq.clone(), c.clone())), "(a == b) < c");
+        let has = bin(Has, b.clone(), c.clone());
+        assert_eq!(show(&bin(Has, has.clone(), a.clone())), "(b has c) has a");
+        // String operators bind tighter than arithmetic.
+        assert_eq!(show(&bin(Mul, a.clone(), has.clone())), "a * b has c");
+        assert_eq!(
+            show(&bin(Has, bin(Mul, a.clone(), b.clone()), c.clone())),
+            "(a * b) has c"
+        );
+        assert_eq!(
+            show(&bin(MatchesRegex, a.clone(), str_lit("x"))),
+            "a matches regex \"x\""
+        );
+        // Unary operands are postfix expressions.
+        assert_eq!(show(&neg(sum.clone())), "-(a + b)");
+        assert_eq!(show(&bin(Sub, a.clone(), neg(b.clone()))), "a - -b");
+        assert_eq!(show(&neg(neg(a.clone()))), "-(-a)");
+        // A parsed tree's own parentheses print once.
+        assert_eq!(
+            show(&bin(Mul, paren(sum.clone()), c.clone())),
+            "(a + b) * c"
+        );
+    }
+
+    #[test]
+    fn list_and_between_sit_at_the_equality_level() {
+        let inlist = e(ExprKind::InList {
+            op: ListOp::NotInCi,
+            expr: Box::new(bin(Add, name("a"), long(1))),
+            list: vec![str_lit("x"), long(2)],
+        });
+        assert_eq!(show(&inlist), "a + 1 !in~ (\"x\", 2)");
+        assert_eq!(
+            show(&bin(Eq, inlist.clone(), lit(Literal::Bool(Some(true))))),
+            "(a + 1 !in~ (\"x\", 2)) == true"
+        );
+        assert_eq!(
+            show(&bin(And, inlist, name("b"))),
+            "a + 1 !in~ (\"x\", 2) and b"
+        );
+        let between = e(ExprKind::Between {
+            negated: false,
+            expr: Box::new(name("x")),
+            low: Box::new(long(1)),
+            high: Box::new(bin(Add, long(2), long(3))),
+        });
+        assert_eq!(show(&between), "x between (1 .. 2 + 3)");
+        let sub = pipe(
+            name("T"),
+            vec![OperatorKind::Take {
+                params: vec![],
+                count: long(1),
+            }],
+        );
+        let in_query = e(ExprKind::InList {
+            op: ListOp::In,
+            expr: Box::new(name("x")),
+            list: vec![sub],
+        });
+        assert_eq!(show(&in_query), "x in (T\n    | take 1)");
+    }
+
+    #[test]
+    fn names_are_bracketed_when_needed() {
+        assert_eq!(show(&name("Col_1")), "Col_1");
+        assert_eq!(show(&name("$left")), "$left");
+        assert_eq!(show(&name("2w")), "2w");
+        assert_eq!(show(&name("1mins")), "1mins");
+        assert_eq!(show(&name("a b")), "['a b']");
+        assert_eq!(show(&name("it's")), "['it\\'s']");
+        assert_eq!(show(&name("where")), "['where']");
+        assert_eq!(show(&name("has_any")), "['has_any']");
+        assert_eq!(show(&name("1d")), "['1d']");
+        assert_eq!(show(&name("1microsecond")), "['1microsecond']");
+        assert_eq!(show(&name("1e5")), "['1e5']");
+        assert_eq!(show(&name("0x1F")), "['0x1F']");
+        assert_eq!(show(&name("true")), "['true']");
+        assert_eq!(show(&name("a-b")), "['a-b']");
+        assert_eq!(show(&name("")), "['']");
+        assert_eq!(show(&e(ExprKind::Name(quoted("x")))), "['x']");
+        // After `.`, any word is fine.
+        let member = |n: &str| {
+            e(ExprKind::Member {
+                expr: Box::new(name("x")),
+                name: id(n),
+            })
+        };
+        assert_eq!(show(&member("where")), "x.where");
+        assert_eq!(show(&member("1d")), "x.1d");
+        assert_eq!(show(&member("a b")), "x.['a b']");
+        // `datetime(x)` would be a literal: the call keeps a space.
+        assert_eq!(show(&call("datetime", vec![name("x")])), "datetime (x)");
+        assert_eq!(
+            show(&call(
+                "ago",
+                vec![lit(Literal::Timespan(Some(864_000_000_000)))]
+            )),
+            "ago(1d)"
+        );
+        // A name that would read as an operator parameter is bracketed.
+        let summarize = op(OperatorKind::Summarize {
+            params: vec![],
+            aggregates: vec![named(Some("kind"), call("count", vec![]))],
+            by: vec![named(Some("kind"), name("x"))],
+        });
+        assert_eq!(show(&summarize), "summarize ['kind'] = count() by kind = x");
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let s = str_lit("a\"b\\c\nd\re\tf\u{1}g'h");
+        assert_eq!(show(&s), r#""a\"b\\c\nd\re\tf\u0001g'h""#);
+        let h = lit(Literal::String(StringLit {
+            value: "secret".into(),
+            obfuscated: true,
+        }));
+        assert_eq!(show(&h), "h\"secret\"");
+    }
+
+    #[test]
+    fn literal_forms() {
+        let cases: Vec<(Literal, &str)> = vec![
+            (Literal::Bool(Some(true)), "true"),
+            (Literal::Bool(None), "bool(null)"),
+            (Literal::Int(Some(5)), "int(5)"),
+            (Literal::Int(Some(-5)), "int(-5)"),
+            (Literal::Int(None), "int(null)"),
+            (Literal::Long(Some(42)), "42"),
+            (Literal::Long(Some(-5)), "long(-5)"),
+            (Literal::Long(Some(i64::MIN)), "long(-9223372036854775808)"),
+            (Literal::Long(None), "long(null)"),
+            (real(1.0), "1.0"),
+            (real(1.5), "1.5"),
+            (real(0.0), "0.0"),
+            (real(1e300), "1e300"),
+            (real(1.5e-7), "1.5e-7"),
+            (real(-0.5), "real(-0.5)"),
+            (real(-0.0), "real(-0.0)"),
+            (real(f64::NAN), "real(nan)"),
+            (real(f64::INFINITY), "real(+inf)"),
+            (real(f64::NEG_INFINITY), "real(-inf)"),
+            (Literal::Real(None), "real(null)"),
+            (Literal::Decimal(Some("1.50".into())), "decimal(1.50)"),
+            (
+                Literal::DateTime(Some("2020-01-01 10:00".into())),
+                "datetime(2020-01-01 10:00)",
+            ),
+            (Literal::DateTime(None), "datetime(null)"),
+            (Literal::Guid(None), "guid(null)"),
+            (Literal::Timespan(Some(0)), "0s"),
+            (Literal::Timespan(Some(864_000_000_000)), "1d"),
+            (Literal::Timespan(Some(2 * 36_000_000_000)), "2h"),
+            (Literal::Timespan(Some(90 * 600_000_000)), "90m"),
+            (Literal::Timespan(Some(15_000_000)), "1500ms"),
+            (Literal::Timespan(Some(1_230)), "123microsecond"),
+            (Literal::Timespan(Some(15)), "15tick"),
+            (Literal::Timespan(Some(-864_000_000_000)), "timespan(-1d)"),
+            (
+                Literal::Timespan(Some(i64::MIN)),
+                "timespan(-9223372036854775808tick)",
+            ),
+            (Literal::Timespan(None), "timespan(null)"),
+        ];
+        for (l, text) in cases {
+            assert_eq!(show(&l), text, "{l:?}");
+        }
+    }
+
+    #[test]
+    fn dynamic_values() {
+        let d = Literal::Dynamic(Dynamic::Object(vec![
+            (
+                "a\"k".into(),
+                Dynamic::Array(vec![
+                    Dynamic::Scalar(Box::new(Literal::Long(Some(-1)))),
+                    Dynamic::Scalar(Box::new(real(-2.5))),
+                    Dynamic::Null,
+                    Dynamic::Scalar(Box::new(Literal::Timespan(Some(36_000_000_000)))),
+                ]),
+            ),
+            (
+                "b".into(),
+                Dynamic::Scalar(Box::new(Literal::Bool(Some(false)))),
+            ),
+            ("c".into(), Dynamic::Object(vec![])),
+        ]));
+        assert_eq!(
+            show(&d),
+            r#"dynamic({"a\"k": [-1, -2.5, null, 1h], "b": false, "c": {}})"#
+        );
+        assert_eq!(show(&Literal::Dynamic(Dynamic::Null)), "dynamic(null)");
+    }
+
+    #[test]
+    fn pipes_and_operators() {
+        let q = pipe(
+            name("T"),
+            vec![
+                OperatorKind::Where {
+                    params: vec![],
+                    predicate: bin(Gt, name("x"), long(1)),
+                },
+                OperatorKind::Join {
+                    params: vec![
+                        param("kind", name("inner")),
+                        param("hint.strategy", name("shuffle")),
+                    ],
+                    right: paren(pipe(
+                        name("U"),
+                        vec![OperatorKind::Project(vec![
+                            named(None, name("a")),
+                            named(Some("b"), long(2)),
+                        ])],
+                    )),
+                    on: vec![name("a"), name("b")],
+                },
+                OperatorKind::Summarize {
+                    params: vec![param("hint.num_partitions", long(-4))],
+                    aggregates: vec![named(Some("n"), call("count", vec![]))],
+                    by: vec![named(
+                        None,
+                        call(
+                            "bin",
+                            vec![name("t"), lit(Literal::Timespan(Some(36_000_000_000)))],
+                        ),
+                    )],
+                },
+                OperatorKind::Sort {
+                    params: vec![],
+                    keys: vec![
+                        SortKey {
+                            expr: name("n"),
+                            order: Some(SortOrder::Desc),
+                            nulls: Some(NullsOrder::Last),
+                        },
+                        SortKey {
+                            expr: name("a"),
+                            order: None,
+                            nulls: None,
+                        },
+                    ],
+                },
+                OperatorKind::Top {
+                    params: vec![],
+                    count: long(10),
+                    key: SortKey {
+                        expr: name("n"),
+                        order: Some(SortOrder::Asc),
+                        nulls: Some(NullsOrder::First),
+                    },
+                },
+                OperatorKind::Render {
+                    chart: id("timechart"),
+                    properties: vec![
+                        Property {
+                            name: id("title"),
+                            values: vec![str_lit("x")],
+                        },
+                        Property {
+                            name: id("ycolumns"),
+                            values: vec![name("a"), name("b")],
+                        },
+                    ],
+                },
+            ],
+        );
+        assert_eq!(
+            show(&q),
+            "T\n\
+             | where x > 1\n\
+             | join kind=inner hint.strategy=shuffle (U\n    | project a, b = 2) on a, b\n\
+             | summarize hint.num_partitions=-4 n = count() by bin(t, 1h)\n\
+             | sort by n desc nulls last, a\n\
+             | top 10 by n asc nulls first\n\
+             | render timechart with (title=\"x\", ycolumns=a, b)"
+        );
+    }
+
+    #[test]
+    fn more_operators() {
+        let parse = op(OperatorKind::Parse {
+            params: vec![param("kind", name("regex")), param("flags", name("Ui"))],
+            expr: name("Msg"),
+            pattern: vec![
+                ParsePart::Star,
+                ParsePart::Text(str_lit("a")),
+                ParsePart::Text(str_lit("b")),
+                ParsePart::Column {
+                    name: id("c"),
+                    ty: Some(ScalarType::Long),
+                },
+                ParsePart::Column {
+                    name: id("d"),
+                    ty: None,
+                },
+                ParsePart::Star,
+            ],
+        });
+        assert_eq!(
+            show(&parse),
+            "parse kind=regex flags=Ui Msg with * \"a\", \"b\" c:long d *"
+        );
+
+        let mv_apply = op(OperatorKind::MvApply {
+            params: vec![param("with_itemindex", name("i"))],
+            items: vec![ExpandItem {
+                name: Some(id("x")),
+                expr: name("arr"),
+                to_type: Some(ScalarType::Long),
+                span: Span::default(),
+            }],
+            limit: Some(long(5)),
+            body: vec![
+                op(OperatorKind::Take {
+                    params: vec![],
+                    count: long(1),
+                }),
+                op(OperatorKind::Count),
+            ],
+        });
+        assert_eq!(
+            show(&mv_apply),
+            "mv-apply with_itemindex=i x = arr to typeof(long) limit 5 on (take 1\n    | count)"
+        );
+
+        let scan = op(OperatorKind::Scan {
+            params: vec![],
+            declare: vec![Param {
+                name: id("s"),
+                ty: ParamType::Scalar(ScalarType::Long),
+                default: Some(long(0)),
+                span: Span::default(),
+            }],
+            steps: vec![ScanStep {
+                name: id("s1"),
+                output: Some(id("all")),
+                predicate: bin(Eq, name("x"), long(1)),
+                assignments: vec![named(Some("s"), bin(Add, name("s"), long(1)))],
+            }],
+        });
+        assert_eq!(
+            show(&scan),
+            "scan declare (s:long = 0) with (\n    step s1 output=all: x == 1 => s = s + 1;\n)"
+        );
+
+        let series = op(OperatorKind::MakeSeries {
+            params: vec![],
+            aggregates: vec![SeriesAggregate {
+                agg: named(Some("n"), call("count", vec![])),
+                default: Some(long(0)),
+            }],
+            on: name("t"),
+            range: SeriesRange::FromTo {
+                from: None,
+                to: Some(call("now", vec![])),
+                step: lit(Literal::Timespan(Some(36_000_000_000))),
+            },
+            by: vec![named(None, name("k"))],
+        });
+        assert_eq!(
+            show(&series),
+            "make-series n = count() default = 0 on t to now() step 1h by k"
+        );
+
+        let nested = op(OperatorKind::TopNested(vec![
+            TopNestedLevel {
+                count: Some(long(3)),
+                of: named(None, name("a")),
+                others: Some(named(Some("Other"), str_lit("o"))),
+                by: named(Some("n"), call("count", vec![])),
+                order: Some(SortOrder::Desc),
+            },
+            TopNestedLevel {
+                count: None,
+                of: named(None, name("b")),
+                others: None,
+                by: named(None, call("sum", vec![name("v")])),
+                order: None,
+            },
+        ]));
+        assert_eq!(
+            show(&nested),
+            "top-nested 3 of a with others = Other = \"o\" by n = count() desc, top-nested of b by sum(v)"
+        );
+
+        let fork = op(OperatorKind::Fork(vec![
+            ForkBranch {
+                name: None,
+                ops: vec![op(OperatorKind::Count)],
+            },
+            ForkBranch {
+                name: Some(id("b")),
+                ops: vec![op(OperatorKind::Take {
+                    params: vec![],
+                    count: long(1),
+                })],
+            },
+        ]));
+        assert_eq!(show(&fork), "fork (count) b=(take 1)");
+
+        let partition = op(OperatorKind::Partition {
+            params: vec![param("hint.strategy", name("native"))],
+            by: name("k"),
+            body: PartitionBody::Query(pipe(name("T"), vec![OperatorKind::Count])),
+        });
+        assert_eq!(
+            show(&partition),
+            "partition hint.strategy=native by k {\n    T\n    | count\n}"
+        );
+
+        let evaluate = op(OperatorKind::Evaluate {
+            params: vec![],
+            call: call("bag_unpack", vec![name("d")]),
+            schema: Some(vec![col("a", ScalarType::String)]),
+        });
+        assert_eq!(show(&evaluate), "evaluate bag_unpack(d) : (a:string)");
+
+        let away = op(OperatorKind::ProjectAway(vec![
+            e(ExprKind::Wildcard("Col*".into())),
+            name("by"),
+        ]));
+        assert_eq!(show(&away), "project-away Col*, ['by']");
+
+        let distinct = op(OperatorKind::Distinct {
+            params: vec![],
+            columns: vec![named(None, e(ExprKind::Star))],
+        });
+        assert_eq!(show(&distinct), "distinct *");
+    }
+
+    #[test]
+    fn sources_and_statements() {
+        let dt = e(ExprKind::Source(Box::new(Source {
+            kind: SourceKind::Datatable {
+                columns: vec![col("a", ScalarType::String), col("b", ScalarType::Long)],
+                values: vec![str_lit("x"), long(1), str_lit("y"), neg(long(2))],
+            },
+            span: Span::default(),
+        })));
+        let f = FunctionDef {
+            view: false,
+            params: vec![
+                Param {
+                    name: id("T"),
+                    ty: ParamType::Tabular {
+                        columns: vec![],
+                        wildcard: true,
+                    },
+                    default: None,
+                    span: Span::default(),
+                },
+                Param {
+                    name: id("n"),
+                    ty: ParamType::Scalar(ScalarType::Long),
+                    default: Some(long(5)),
+                    span: Span::default(),
+                },
+            ],
+            body: vec![
+                stmt(StatementKind::Let(LetStatement {
+                    name: id("m"),
+                    value: LetValue::Expr(bin(Mul, name("n"), long(2))),
+                })),
+                stmt(StatementKind::Query(pipe(
+                    name("T"),
+                    vec![OperatorKind::Take {
+                        params: vec![],
+                        count: name("m"),
+                    }],
+                ))),
+            ],
+            span: Span::default(),
+        };
+        let script = Script {
+            statements: vec![
+                stmt(StatementKind::Set(SetStatement {
+                    name: "querytrace".into(),
+                    value: None,
+                })),
+                stmt(StatementKind::Let(LetStatement {
+                    name: id("f"),
+                    value: LetValue::Function(f),
+                })),
+                stmt(StatementKind::DeclarePattern {
+                    name: id("p"),
+                    raw: "= (a:string) { (\"x\") = { T }; }".into(),
+                }),
+                stmt(StatementKind::Query(pipe(
+                    e(ExprKind::Source(Box::new(Source {
+                        kind: SourceKind::Union {
+                            params: vec![param("withsource", name("Table"))],
+                            tables: vec![e(ExprKind::Wildcard("Sec*".into())), dt],
+                        },
+                        span: Span::default(),
+                    }))),
+                    vec![OperatorKind::Count],
+                ))),
+            ],
+            span: Span::default(),
+        };
+        assert_eq!(
+            show(&script),
+            "set querytrace;\n\
+             let f = (T:(*), n:long = 5) {\n    let m = n * 2;\n    T\n    | take m\n};\n\
+             declare pattern p = (a:string) { (\"x\") = { T }; };\n\
+             union withsource=Table Sec*, datatable(a:string, b:long) [\n    \"x\", 1,\n    \"y\", -2\n]\n\
+             | count"
+        );
+    }
+
+    #[test]
+    fn pipes_nest_in_parentheses_where_an_expr_is_required() {
+        let inner = pipe(name("T"), vec![OperatorKind::Count]);
+        let outer = pipe(
+            inner.clone(),
+            vec![OperatorKind::Take {
+                params: vec![],
+                count: long(1),
+            }],
+        );
+        assert_eq!(show(&outer), "(T\n    | count)\n| take 1");
+        let x = bin(Add, call("toscalar", vec![inner]), long(1));
+        assert_eq!(show(&x), "toscalar(T\n    | count) + 1");
+    }
+
+    #[test]
+    fn source_keywords_are_bracketed_where_a_source_would_start() {
+        let take = OperatorKind::Take {
+            params: vec![],
+            count: long(1),
+        };
+        assert_eq!(
+            show(&pipe(name("print"), vec![take.clone()])),
+            "['print']\n| take 1"
+        );
+        assert_eq!(show(&pipe(name("union"), vec![take])), "union\n| take 1");
+        assert_eq!(show(&call("union", vec![name("x")])), "['union'](x)");
+        assert_eq!(show(&call("union", vec![])), "union()");
+        assert_eq!(show(&bin(Sub, name("search"), long(1))), "['search'] - 1");
+        assert_eq!(show(&bin(Sub, name("search"), neg(long(1)))), "search - -1");
+        assert_eq!(show(&bin(Eq, name("find"), long(1))), "find == 1");
+        assert_eq!(show(&call("f", vec![name("print")])), "f(['print'])");
+        assert_eq!(show(&call("f", vec![name("evaluate")])), "f(evaluate)");
+        // Elsewhere these are plain names.
+        let where_op = op(OperatorKind::Where {
+            params: vec![],
+            predicate: bin(Eq, name("print"), long(1)),
+        });
+        assert_eq!(show(&where_op), "where print == 1");
+    }
+
+    #[test]
+    fn long_chains_print_without_deep_recursion() {
+        let mut sum = name("a");
+        let mut path = name("x");
+        for _ in 0..20_000 {
+            sum = bin(Add, sum, name("a"));
+            path = e(ExprKind::Member {
+                expr: Box::new(path),
+                name: id("y"),
+            });
+        }
+        let text = show(&sum);
+        assert_eq!(text.len(), "a".len() + 20_000 * " + a".len());
+        assert!(text.starts_with("a + a + a"));
+        let text = show(&path);
+        assert_eq!(text.len(), 1 + 20_000 * 2);
+        // Drop the deep trees iteratively enough for the test thread.
+        let mut node = sum;
+        while let ExprKind::Binary { left, .. } = node.kind {
+            node = *left;
+        }
+        let mut node = path;
+        while let ExprKind::Member { expr, .. } = node.kind {
+            node = *expr;
+        }
+    }
+
+    /// Printing a parsed query gives text that parses to the same tree, and
+    /// printing is stable from then on.
+    #[test]
+    fn round_trips_through_the_parser() {
+        let queries = [
+            "T | where a has_cs \"x\" and b !startswith_cs \"y\" or c matches regex @\"\\d+\"",
+            "T | where x !between (1 .. 10) and y in~ (\"a\", 'b') and z has_any (\"q\")",
+            "T | where a + b has c and (a == b) == c and a < b == c and -x > +y and 1 - -1 == 0",
+            "T | extend x = 1.5, y = 1e300, z = 1.e3, w = 0x1F, v = 1.5h, u = 90min, t = 100ms, s = 3tick",
+            "T | extend a = datetime(2020-01-01), b = timespan(-1d), c = guid(null), d = decimal(1.50), e = int(-5), f = long(-7), g = real(-0.5), h = real(nan), i = real(+inf), j = bool(null)",
+            "T | extend a = dynamic({\"a\": [1, -2, 2.5, \"x\", null, true, datetime(2020-01-01), 1d, {\"b\": {}}]}), b = dynamic(null)",
+            "T | extend ['my col'] = 1, [\"where\"] = 2 | project ['my col'], ['where'], x = ['it\\'s']",
+            "T | extend x = \"a\\\"b\\\\c\\n\\t\", y = h\"secret\", z = @\"c:\\x\", v = \"concat\" \"enated\"",
+            "T | extend x = d.a.b[0][\"c\"], y = d.['a b'], z = cluster(\"c\").database(\"d\").T, w = datetime (v)",
+            "T | summarize hint.shufflekey=x count(), (a, b) = arg_max(t, *) by bin(TimeGenerated, 1h), y",
+            "T | sort by x asc nulls first, y desc | top 10 by x desc nulls last | take 5 | distinct *",
+            "T | top-nested 3 of a with others = \"o\" by n = count() desc, top-nested 2 of b by sum(v)",
+            "T | join kind=leftouter hint.strategy=broadcast (U | where x) on $left.a == $right.b, c",
+            "T | union kind=outer withsource=Src U, (V | take 1), W* | lookup kind=inner (U) on x",
+            "T | mv-expand kind=array with_itemindex=i x = arr to typeof(long), y limit 100",
+            "T | mv-apply x = arr to typeof(long) on (summarize sum(x) | take 1)",
+            "T | parse kind=regex flags=Ui Msg with * \"a=\" a:long \",\" b * | parse-where Msg with \"a\" a:string",
+            "T | parse-kv Msg as (a:string, b:long) with (pair_delimiter=\",\", kv_delimiter=\"=\")",
+            "T | make-series n = count() default = 0 on t from ago(1d) to now() step 1h by k",
+            "T | make-series kind=nonempty avg(x) on t in range(ago(1d), now(), 1h)",
+            "T | evaluate bag_unpack(d) : (a:string, b:long) | render timechart with (title=\"x\", ycolumns=a, b)",
+            "T | as hint.materialized=true Foo | serialize rn = row_number() | invoke f(1) | getschema",
+            "T | sample 10 | sample-distinct 5 of x | consume decodeblocks=true | facet by a, b with (take 5)",
+            "T | fork (count) (take 1) named=(where x | take 2) | partition by k { T | take 1 }",
+            "T | partition hint.strategy=native by k (top 3 by y)",
+            "T | scan with_match_id=m declare (s:long = 0) with (step a output=all: x == 1 => s = s + 1; step b: x > 2;)",
+            "T | reduce kind=source by Msg with threshold=0.1, characters=\"-\"",
+            "T | project-away a*, b | project-keep c | project-rename n = o | project-reorder a asc, b",
+            "find withsource=S in (T, U*) where x == 1 project a, b:string",
+            "search in (T) \"x\" | search kind=case_sensitive \"y\" and * has \"z\"",
+            "print x = 1, 2 | union (range i from 1 to 10 step 1)",
+            "datatable(a:string, b:long) [\"x\", 1, \"y\", -2] | where b > 0",
+            "externaldata(a:string) [h\"https://x\", \"y\"] with (format=\"csv\", ignoreFirstRecord=true)",
+            "let f = (a:string, T:(*), U:(x:long, *), b:long = 5) { let c = 1; T | where x == a | take b }; f(\"x\", T)",
+            "let v = view () { T }; set querytrace; declare query_parameters(a:string, b:long = 5); v",
+            "alias database db = cluster(\"c\").database(\"d\"); let x = toscalar(T | count); print x",
+            "declare pattern p = (a:string) { (\"x\") = { T }; };\nlet y = 2;\nT",
+            "T | where x in (U | project b) and y == toscalar(U | summarize max(y))",
+            "T | extend a = -x.y, b = -(x + 1), c = -f(x)[0], d = 1 * (2 + 3) / 4 % 5 - -6",
+        ];
+        for q in queries {
+            let ast = match crate::parse(q) {
+                Ok(ast) => ast,
+                Err(d) => panic!("{q}\ndoes not parse: {}", d.message),
+            };
+            let printed = ast.to_string();
+            match crate::parse(&printed) {
+                Ok(again) => {
+                    assert_eq!(again, ast, "{q}\nprinted as\n{printed}");
+                    assert_eq!(again.to_string(), printed);
+                }
+                Err(d) => panic!("{q}\nprinted as\n{printed}\ndoes not parse: {}", d.message),
+            }
+        }
     }
 }

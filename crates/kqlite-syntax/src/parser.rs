@@ -1286,11 +1286,15 @@ impl Builder {
                 OperatorKind::Fork(branches)
             }
             Rule::partition_op => {
-                let by = one_expr(self, "partition key")?;
-                let body_pair = rest
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| internal(sp, "partition body"))?;
+                let mut rest = rest.into_iter();
+                let key = rest.next().ok_or_else(|| internal(sp, "partition key"))?;
+                let key_span = span(&key);
+                let mut inner = key.into_inner();
+                let by = Expr::new(
+                    ExprKind::Name(self.any_ident(next(&mut inner, "partition key")?)?),
+                    key_span,
+                );
+                let body_pair = rest.next().ok_or_else(|| internal(sp, "partition body"))?;
                 let body = match body_pair.as_rule() {
                     Rule::sub_ops => PartitionBody::Ops(self.sub_ops(body_pair)?),
                     _ => PartitionBody::Query(self.pipe_expr(body_pair)?),
@@ -1814,15 +1818,15 @@ fn parse_integer(text: &str) -> Option<i64> {
         Some(r) => (true, r.trim_start()),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let v: i64 = if let Some(hex) = digits
+    let v: i128 = if let Some(hex) = digits
         .strip_prefix("0x")
         .or_else(|| digits.strip_prefix("0X"))
     {
-        u64::from_str_radix(hex, 16).ok()? as i64
+        i128::from(u64::from_str_radix(hex, 16).ok()? as i64)
     } else {
         digits.parse().ok()?
     };
-    if neg { v.checked_neg() } else { Some(v) }
+    i64::try_from(if neg { -v } else { v }).ok()
 }
 
 fn dynamic_value(p: Pair<'_, Rule>) -> Result<Dynamic> {

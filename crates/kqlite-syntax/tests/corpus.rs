@@ -83,3 +83,40 @@ fn corpus_agrees_with_official_parser() {
     assert!(accept_rate >= 99.5, "acceptance {accept_rate:.2}% < 99.5%");
     assert!(reject_rate >= 90.0, "rejection {reject_rate:.2}% < 90%");
 }
+
+/// For every accepted corpus query: parse(display(ast)) == ast, and printing
+/// is stable (display(parse(display(ast))) == display(ast)).
+#[test]
+fn corpus_round_trips_through_the_printer() {
+    let Some(cases) = load() else {
+        eprintln!(
+            "SKIPPED: ../shared/corpus not found; the round-trip test needs the shared folder"
+        );
+        return;
+    };
+    let mut checked = 0;
+    for c in &cases {
+        let Ok(ast) = parse(&c.text) else { continue };
+        let printed = ast.to_string();
+        let again = parse(&printed).unwrap_or_else(|d| {
+            panic!(
+                "{}: printed text does not parse: {}\n{printed}",
+                c.file, d.message
+            )
+        });
+        assert_eq!(
+            ast, again,
+            "{}: round trip changed the tree\n{printed}",
+            c.file
+        );
+        assert_eq!(
+            printed,
+            again.to_string(),
+            "{}: printing is not stable",
+            c.file
+        );
+        checked += 1;
+    }
+    println!("round trip: {checked} accepted corpus queries print and reparse to the same tree");
+    assert!(checked > 2000);
+}
