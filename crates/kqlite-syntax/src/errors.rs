@@ -10,7 +10,13 @@ use crate::parser::Rule;
 use crate::span::Span;
 use crate::suggest::did_you_mean;
 
-pub(crate) fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+/// `expected_tokens` are the literal tokens pest tried at the failure point
+/// (available from a second, detailed parse; see parser.rs).
+pub(crate) fn from_pest(
+    src: &str,
+    e: pest::error::Error<Rule>,
+    expected_tokens: &[String],
+) -> Diagnostic {
     let pos = match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
@@ -60,6 +66,17 @@ pub(crate) fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         }
     }
     let _ = negatives;
+    // Punctuation the grammar would have accepted here (`)`, `,`, `]`...).
+    for token in expected_tokens {
+        // An expression may start with `(`; saying both adds nothing.
+        let implied = token == "(" && expected.contains(&"an expression");
+        if let Some(w) = punctuation(token)
+            && !implied
+            && !expected.contains(&w)
+        {
+            expected.push(w);
+        }
+    }
     let found = if rest.trim_start().is_empty() {
         "the end of the query".to_string()
     } else {
@@ -87,12 +104,76 @@ pub(crate) fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
 
 /// Extra advice for a few mistakes seen in real queries.
 fn hint(src: &str, pos: usize, word: &str) -> Option<String> {
+    if src[pos..].trim_start().starts_with(',')
+        && let Some(op) = operator_before_open_paren(src, pos)
+    {
+        return Some(format!(
+            "`{op}` takes one value; to match any of several, use `has_any (...)` or `in (...)`"
+        ));
+    }
     let before = src[..pos].trim_end();
     if word == "let" || src[pos..].trim_start().starts_with('|') && before.ends_with(';') {
         return Some("a statement cannot start with `|`; remove the `;` before it".into());
     }
     if before.ends_with(',') && src[pos..].trim_start().is_empty() {
         return Some("remove the trailing `,`".into());
+    }
+    None
+}
+
+/// Punctuation tokens worth naming in "expected ..." lists.
+fn punctuation(token: &str) -> Option<&'static str> {
+    Some(match token {
+        ")" => "`)`",
+        "]" => "`]`",
+        "}" => "`}`",
+        "," => "`,`",
+        ";" => "`;`",
+        ".." => "`..`",
+        "(" => "`(`",
+        _ => return None,
+    })
+}
+
+/// The string operator directly before the innermost unclosed `(` that
+/// encloses `pos`, as in `x has ("a", "b")`.
+fn operator_before_open_paren(src: &str, pos: usize) -> Option<&str> {
+    let b = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = pos;
+    while i > 0 {
+        i -= 1;
+        match b[i] {
+            b')' => depth += 1,
+            b'(' if depth == 0 => {
+                let before = src[..i].trim_end();
+                let start = before
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '!'))
+                    .map(|j| j + 1)
+                    .unwrap_or(0);
+                let word = &before[start..];
+                let single_value = [
+                    "has",
+                    "!has",
+                    "has_cs",
+                    "!has_cs",
+                    "contains",
+                    "!contains",
+                    "contains_cs",
+                    "!contains_cs",
+                    "startswith",
+                    "!startswith",
+                    "endswith",
+                    "!endswith",
+                    "hasprefix",
+                    "hassuffix",
+                ];
+                return single_value.contains(&word).then_some(word);
+            }
+            b'(' => depth -= 1,
+            b'\n' => return None,
+            _ => {}
+        }
     }
     None
 }
@@ -252,7 +333,7 @@ fn describe(r: Rule) -> Option<&'static str> {
         Rule::statement | Rule::let_stmt | Rule::query_stmt => "a statement",
         Rule::EOI => "the end of the query",
         Rule::kw_by => "`by`",
-        Rule::kw_on => "`on`",
+        Rule::kw_on | Rule::join_cond => "`on`",
         Rule::kw_with => "`with`",
         Rule::kw_of => "`of`",
         Rule::kw_to => "`to`",

@@ -30,7 +30,7 @@ pub const MAX_OPERATORS: usize = 5_000;
 pub fn parse(src: &str) -> Result<Script> {
     check_nesting(src)?;
     let mut pairs =
-        KqlGrammar::parse(Rule::script, src).map_err(|e| crate::errors::from_pest(src, e))?;
+        KqlGrammar::parse(Rule::script, src).map_err(|e| syntax_error(src, Rule::script, e))?;
     let mut b = Builder { operators: 0 };
     let script = next(&mut pairs, "script")?;
     b.script(script)
@@ -40,11 +40,25 @@ pub fn parse(src: &str) -> Result<Script> {
 pub fn parse_expression(src: &str) -> Result<Expr> {
     check_nesting(src)?;
     let mut pairs = KqlGrammar::parse(Rule::expression_only, src)
-        .map_err(|e| crate::errors::from_pest(src, e))?;
+        .map_err(|e| syntax_error(src, Rule::expression_only, e))?;
     let mut b = Builder { operators: 0 };
     let top = next(&mut pairs, "expression")?;
     let mut inner = top.into_inner();
     b.pipe_expr(next(&mut inner, "expression")?)
+}
+
+/// Turns a pest failure into a diagnostic. The literal tokens expected at the
+/// failure point (`)`, `,`...) are only recorded in pest's detailed mode, which
+/// slows every parse; so the failing text is parsed once more with it on.
+fn syntax_error(src: &str, rule: Rule, e: pest::error::Error<Rule>) -> Diagnostic {
+    pest::set_error_detail(true);
+    let detailed = KqlGrammar::parse(rule, src).err();
+    pest::set_error_detail(false);
+    let tokens: Vec<String> = detailed
+        .and_then(|d| d.parse_attempts())
+        .map(|a| a.expected_tokens().iter().map(|t| t.to_string()).collect())
+        .unwrap_or_default();
+    crate::errors::from_pest(src, e, &tokens)
 }
 
 /// Rejects bracket nesting deeper than [`MAX_NESTING`], skipping strings and comments.
@@ -1491,14 +1505,11 @@ fn climb(
             && level(next.op()) == lvl
         {
             let ns = next.op_span();
-            return Err(Diagnostic::syntax(
-                ns,
-                "these operators cannot be chained: add parentheses",
-            )
-            .with_help(format!(
-                "KQL allows one operator of this kind per expression level, e.g. `(a == b) == c`; the previous one ends at byte {}",
-                op_span.end
-            )));
+            return Err(Diagnostic::syntax(ns, "a second operator of this kind needs parentheses")
+                .with_label(op_span, "the first one")
+                .with_help(
+                    "KQL allows one comparison (or one string operator) per level: write `(a == b) == c`",
+                ));
         }
     }
     Ok(lhs)
