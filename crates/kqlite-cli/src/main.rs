@@ -113,10 +113,7 @@ pub enum OutputFormat {
 
 /// Says, honestly, that a declared command does not work yet.
 pub fn not_implemented(command: &str) -> Outcome {
-    eprintln!(
-        "error: `kqlite {command}` is not implemented yet; this build can only check queries \
-         (`kqlite check`)"
-    );
+    eprintln!("error: `kqlite {command}` is not implemented yet");
     Outcome::Usage
 }
 

@@ -1,10 +1,13 @@
 //! `kqlite query`: run a query and print its result.
 
+use crate::inputs::{self, Input, QueryText};
+use crate::render::{Problem, Renderer};
 use crate::{DataArgs, Outcome, OutputFormat, QueryTextArgs};
 use clap::Args;
+use kqlite_engine::{Error, Session, output};
+use std::io::{self, IsTerminal, Write};
 
 #[derive(Debug, Args)]
-#[allow(dead_code)] // Read once the engine exists.
 pub struct QueryArgs {
     #[command(flatten)]
     pub text: QueryTextArgs,
@@ -23,6 +26,108 @@ pub struct QueryArgs {
     pub stats: bool,
 }
 
-pub fn run(_args: QueryArgs) -> Outcome {
-    crate::not_implemented("query")
+pub fn run(args: QueryArgs) -> Outcome {
+    if !args.data.data.is_empty() {
+        eprintln!("error: `-d` (reading tables from files) is not implemented yet");
+        return Outcome::Usage;
+    }
+    if args.stats {
+        eprintln!("error: `--stats` is not implemented yet");
+        return Outcome::Usage;
+    }
+    let input = match (&args.text.query, &args.text.file) {
+        (Some(q), _) => Input::Inline(q.clone()),
+        (None, Some(f)) => Input::File(f.clone()),
+        (None, None) => Input::Stdin,
+    };
+    let renderer = Renderer::for_stderr();
+    let text = match inputs::load(&input) {
+        Ok(t) => t,
+        Err(problem) => {
+            eprint!("{}", renderer.render(&problem));
+            return Outcome::Usage;
+        }
+    };
+    let mut session = match Session::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Data;
+        }
+    };
+    if let Some(now) = &args.now {
+        match kqlite_engine::datetime::parse_datetime(now) {
+            Some(nanos) => session.set_now(nanos),
+            None => {
+                eprintln!(
+                    "error: --now `{now}` is not an RFC 3339 time such as 2024-05-01T12:00:00Z"
+                );
+                return Outcome::Usage;
+            }
+        }
+    }
+    let result = match session.query(text.query()) {
+        Ok(r) => r,
+        Err(e) => return report(&renderer, &text, e),
+    };
+    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    });
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = match format {
+        OutputFormat::Json => output::write_json(&result, &mut out),
+        OutputFormat::Ndjson => output::write_ndjson(&result, &mut out),
+        OutputFormat::Csv => output::write_csv(&result, &mut out),
+        OutputFormat::Table => write_table(&result, &mut out),
+    };
+    if let Err(e) = written.and_then(|()| out.flush().map_err(|e| Error::Execution(e.to_string())))
+    {
+        eprintln!("error: {e}");
+        return Outcome::Data;
+    }
+    Outcome::Success
+}
+
+fn report(renderer: &Renderer, text: &QueryText, e: Error) -> Outcome {
+    match e {
+        Error::Query(d) => {
+            let problem = Problem::from_diagnostic(text, d);
+            eprint!("{}", renderer.render(&problem));
+            Outcome::Invalid
+        }
+        Error::Data(m) => {
+            eprintln!("error: {m}");
+            Outcome::Data
+        }
+        Error::Execution(m) => {
+            eprintln!("error: {m}");
+            Outcome::Data
+        }
+    }
+}
+
+/// An aligned text table for people.
+fn write_table(
+    result: &kqlite_engine::QueryResult,
+    w: &mut dyn Write,
+) -> kqlite_engine::Result<()> {
+    let rows = output::rows(result)?;
+    let mut builder = tabled::builder::Builder::default();
+    builder.push_record(result.columns.iter().map(|c| c.name.clone()));
+    for row in &rows {
+        builder.push_record(row.iter().map(|(_, v)| output::text(v)));
+    }
+    let mut table = builder.build();
+    table.with(tabled::settings::Style::psql());
+    writeln!(w, "{table}").map_err(|e| Error::Execution(e.to_string()))?;
+    writeln!(
+        w,
+        "({} row{})",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    )
+    .map_err(|e| Error::Execution(e.to_string()))
 }

@@ -56,19 +56,6 @@ fn check_help() {
 #[test]
 fn commands_not_implemented_yet_say_so() {
     let cases: &[&[&str]] = &[
-        &["query", "SecurityAlert | take 1"],
-        &[
-            "query",
-            "-f",
-            "q.kql",
-            "-d",
-            "SecurityAlert.ndjson",
-            "--now",
-            "2024-05-01T12:00:00Z",
-            "-o",
-            "json",
-            "--stats",
-        ],
         &["explain", "SecurityAlert", "--analyze"],
         &[
             "rule",
@@ -102,14 +89,12 @@ fn commands_not_implemented_yet_say_so() {
         transcript.push_str(&run.stderr);
     }
     assert_snapshot!(transcript, @"
-    error: `kqlite query` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite query` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite explain` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite rule run` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite rule replay` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite test` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite convert` is not implemented yet; this build can only check queries (`kqlite check`)
-    error: `kqlite tables` is not implemented yet; this build can only check queries (`kqlite check`)
+    error: `kqlite explain` is not implemented yet
+    error: `kqlite rule run` is not implemented yet
+    error: `kqlite rule replay` is not implemented yet
+    error: `kqlite test` is not implemented yet
+    error: `kqlite convert` is not implemented yet
+    error: `kqlite tables` is not implemented yet
     ");
 }
 

@@ -1,0 +1,87 @@
+//! `kqlite query`: the real binary, its output encodings and exit codes.
+
+use std::process::Command;
+
+fn kqlite(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kqlite"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the kqlite binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn print_ago_with_pinned_now() {
+    // CLI.md: `kqlite query --now 2024-01-01T00:00:00Z 'print ago(1d)'` prints 2023-12-31T00:00:00Z.
+    let (code, out, err) = kqlite(&[
+        "query",
+        "--now",
+        "2024-01-01T00:00:00Z",
+        "-o",
+        "json",
+        "print ago(1d)",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "[{\"print_0\":\"2023-12-31T00:00:00Z\"}]\n");
+}
+
+#[test]
+fn output_formats() {
+    let q = "datatable(a:long, s:string, t:timespan) [1, \"x,y\", 90m] | sort by a";
+    let (code, out, err) = kqlite(&["query", "-o", "ndjson", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "{\"a\":1,\"s\":\"x,y\",\"t\":\"01:30:00\"}\n");
+    let (code, out, err) = kqlite(&["query", "-o", "csv", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "a,s,t\n1,\"x,y\",01:30:00\n");
+    let (code, out, err) = kqlite(&["query", "-o", "table", q]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("x,y") && out.contains("(1 row)"), "{out}");
+}
+
+#[test]
+fn unknown_column_is_invalid_with_a_span_and_a_suggestion() {
+    let (code, out, err) = kqlite(&[
+        "query",
+        "datatable(Name:string) [\"a\"] | where name == \"a\"",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("unknown column `name`"), "{err}");
+    assert!(err.contains("did you mean `Name`?"), "{err}");
+    assert!(err.contains("1:38"), "{err}");
+}
+
+#[test]
+fn unsupported_operator_is_rejected_by_name() {
+    let (code, _, err) = kqlite(&["query", "datatable(a:long) [1] | summarize count()"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("operator 'summarize' is not supported yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn type_error_is_invalid() {
+    let (code, _, err) = kqlite(&["query", "print x = 1 + \"a\""]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot be applied to long and string"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_now_and_data_flags_are_usage_errors() {
+    let (code, _, err) = kqlite(&["query", "--now", "yesterday", "print 1"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = kqlite(&["query", "-d", "SecurityAlert.ndjson", "print 1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not implemented yet"), "{err}");
+}

@@ -1,0 +1,27 @@
+//! kqlite-engine: KQL on Apache DataFusion.
+//!
+//! ```text
+//! Script (AST) --Planner--> DataFusion LogicalPlan --DataFusion--> Arrow batches --output--> JSON/CSV/table
+//!                   ^
+//!      table schemas (built-in Sentinel/Defender + user)
+//! ```
+//!
+//! The planner lowers KQL to built-in plan nodes plus named UDFs, so plans
+//! serialise (datafusion-proto) and can run distributed. It keeps a KQL type
+//! for every column ([`schema::Column`]): Arrow alone cannot tell `dynamic` or
+//! `guid` from `string`.
+
+mod builtin_schemas;
+pub mod datetime;
+pub mod error;
+pub mod format;
+pub mod output;
+mod planner;
+pub mod schema;
+mod session;
+pub mod types;
+
+pub use builtin_schemas::Flavor;
+pub use error::{Error, Result};
+pub use planner::{Catalog, Planner, Relation};
+pub use session::{QueryResult, Session};

@@ -1,0 +1,288 @@
+//! Scalar expressions: KQL expression AST to DataFusion `Expr`, with the KQL
+//! type of the result.
+//!
+//! Only constructs whose Kusto semantics are reproduced exactly are lowered;
+//! everything else is rejected by name with its span.
+
+use super::{Binding, Planner, Relation};
+use crate::datetime::parse_datetime;
+use crate::error::{Error, Result, codes};
+use datafusion::common::{Column as DfColumn, ScalarValue};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, lit, when};
+use kqlite_syntax::Diagnostic;
+use kqlite_syntax::ast::{self, BinaryOp, ExprKind, Literal, ScalarType, UnaryOp};
+use kqlite_syntax::suggest::did_you_mean;
+
+const NANOS_PER_TICK: i64 = 100;
+
+/// A column reference by exact name (KQL names may hold any character).
+pub(crate) fn column(name: &str) -> Expr {
+    Expr::Column(DfColumn::new_unqualified(name))
+}
+
+fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+    Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
+}
+
+fn timestamp(nanos: Option<i64>) -> Expr {
+    lit(ScalarValue::TimestampNanosecond(nanos, Some("UTC".into())))
+}
+
+fn is_numeric(t: ScalarType) -> bool {
+    matches!(t, ScalarType::Int | ScalarType::Long | ScalarType::Real)
+}
+
+/// The wider of two numeric types (int < long < real).
+fn promote(a: ScalarType, b: ScalarType) -> ScalarType {
+    use ScalarType::*;
+    match (a, b) {
+        (Real, _) | (_, Real) => Real,
+        (Long, _) | (_, Long) => Long,
+        _ => Int,
+    }
+}
+
+impl Planner<'_> {
+    pub(crate) fn scalar(&self, e: &ast::Expr, rel: &Relation) -> Result<(Expr, ScalarType)> {
+        match &e.kind {
+            ExprKind::Literal(l) => self.literal(l, e),
+            ExprKind::Name(i) => self.name(i, rel),
+            ExprKind::Paren(x) => self.scalar(x, rel),
+            ExprKind::Unary { op, expr } => {
+                let (x, ty) = self.scalar(expr, rel)?;
+                if !(is_numeric(ty) || ty == ScalarType::Timespan) {
+                    return Err(Error::type_error(
+                        e.span,
+                        format!("unary minus needs a number or timespan, not {}", ty.name()),
+                    ));
+                }
+                Ok(match op {
+                    UnaryOp::Neg => (Expr::Negative(Box::new(x)), ty),
+                    UnaryOp::Plus => (x, ty),
+                })
+            }
+            ExprKind::Binary { op, left, right } => self.binary(*op, left, right, e, rel),
+            ExprKind::Call { callee, args } => self.call(callee, args, e, rel),
+            _ => Err(Error::unsupported(e.span, "this kind of expression")),
+        }
+    }
+
+    fn literal(&self, l: &Literal, e: &ast::Expr) -> Result<(Expr, ScalarType)> {
+        Ok(match l {
+            Literal::Bool(v) => (lit(ScalarValue::Boolean(*v)), ScalarType::Bool),
+            Literal::Int(v) => (lit(ScalarValue::Int32(*v)), ScalarType::Int),
+            Literal::Long(v) => (lit(ScalarValue::Int64(*v)), ScalarType::Long),
+            Literal::Real(v) => (lit(ScalarValue::Float64(v.map(|r| r.0))), ScalarType::Real),
+            Literal::String(s) => (
+                lit(ScalarValue::Utf8(Some(s.value.clone()))),
+                ScalarType::String,
+            ),
+            Literal::DateTime(None) => (timestamp(None), ScalarType::DateTime),
+            Literal::DateTime(Some(text)) => {
+                let nanos = parse_datetime(text).ok_or_else(|| {
+                    Error::invalid(
+                        e.span,
+                        format!("`{text}` is not a datetime kqlite can read"),
+                    )
+                })?;
+                (timestamp(Some(nanos)), ScalarType::DateTime)
+            }
+            Literal::Timespan(t) => {
+                let nanos = match t {
+                    Some(t) => Some(
+                        t.checked_mul(NANOS_PER_TICK)
+                            .ok_or_else(|| Error::invalid(e.span, "timespan out of range"))?,
+                    ),
+                    None => None,
+                };
+                (
+                    lit(ScalarValue::DurationNanosecond(nanos)),
+                    ScalarType::Timespan,
+                )
+            }
+            Literal::Decimal(_) => return Err(Error::unsupported(e.span, "decimal literals")),
+            Literal::Guid(_) => return Err(Error::unsupported(e.span, "guid literals")),
+            Literal::Dynamic(_) => return Err(Error::unsupported(e.span, "dynamic literals")),
+        })
+    }
+
+    fn name(&self, i: &ast::Ident, rel: &Relation) -> Result<(Expr, ScalarType)> {
+        if let Some(c) = rel.column(&i.name) {
+            return Ok((column(&c.name), c.ty));
+        }
+        if let Some(Binding::Scalar(x, ty)) = self.lookup(&i.name) {
+            return Ok((x.clone(), *ty));
+        }
+        let mut d = Diagnostic::new(
+            codes::UNKNOWN_COLUMN,
+            format!("unknown column `{}`", i.name),
+        )
+        .with_label(i.span, "no column or scalar let has this name");
+        if let Some(s) = did_you_mean(&i.name, rel.columns.iter().map(|c| c.name.as_str())) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        Err(Error::Query(d))
+    }
+
+    fn binary(
+        &self,
+        op: BinaryOp,
+        left: &ast::Expr,
+        right: &ast::Expr,
+        e: &ast::Expr,
+        rel: &Relation,
+    ) -> Result<(Expr, ScalarType)> {
+        let (l, lt) = self.scalar(left, rel)?;
+        let (r, rt) = self.scalar(right, rel)?;
+        let mismatch = || {
+            Error::type_error(
+                e.span,
+                format!(
+                    "`{}` cannot be applied to {} and {}",
+                    op.as_str(),
+                    lt.name(),
+                    rt.name()
+                ),
+            )
+        };
+        use ScalarType::*;
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                if lt != Bool || rt != Bool {
+                    return Err(mismatch());
+                }
+                let o = if op == BinaryOp::And {
+                    Operator::And
+                } else {
+                    Operator::Or
+                };
+                Ok((binary(l, o, r), Bool))
+            }
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
+                let o = match op {
+                    BinaryOp::Add => Operator::Plus,
+                    BinaryOp::Sub => Operator::Minus,
+                    _ => Operator::Multiply,
+                };
+                let ty = match (lt, rt, op) {
+                    (a, b, _) if is_numeric(a) && is_numeric(b) => promote(a, b),
+                    (DateTime, Timespan, BinaryOp::Add | BinaryOp::Sub) => DateTime,
+                    (Timespan, DateTime, BinaryOp::Add) => DateTime,
+                    (DateTime, DateTime, BinaryOp::Sub) => Timespan,
+                    (Timespan, Timespan, BinaryOp::Add | BinaryOp::Sub) => Timespan,
+                    _ => return Err(mismatch()),
+                };
+                Ok((binary(l, o, r), ty))
+            }
+            BinaryOp::Eq | BinaryOp::NotEq => {
+                comparable(lt, rt).then_some(()).ok_or_else(mismatch)?;
+                // null-values page: with exactly one null operand `==` is false
+                // and `!=` true; with two, null is "sticky". (SQL gives null
+                // for one null operand, and `not` would then drop the row.)
+                let both_null = l.clone().is_null().and(r.clone().is_null());
+                let eq = binary(l, Operator::Eq, r);
+                let decided = if op == BinaryOp::Eq {
+                    Expr::IsTrue(Box::new(eq))
+                } else {
+                    Expr::IsNotTrue(Box::new(eq))
+                };
+                let x = when(both_null, lit(ScalarValue::Boolean(None)))
+                    .otherwise(decided)
+                    .map_err(|err| Error::plan(e.span, err))?;
+                Ok((x, Bool))
+            }
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                comparable(lt, rt).then_some(()).ok_or_else(mismatch)?;
+                if lt == String || lt == Bool {
+                    return Err(Error::unsupported(
+                        e.span,
+                        "ordering comparison of strings or bools",
+                    ));
+                }
+                let o = match op {
+                    BinaryOp::Lt => Operator::Lt,
+                    BinaryOp::Le => Operator::LtEq,
+                    BinaryOp::Gt => Operator::Gt,
+                    _ => Operator::GtEq,
+                };
+                // A null operand keeps the result null: the row is filtered out.
+                Ok((binary(l, o, r), Bool))
+            }
+            other => Err(Error::unsupported(
+                e.span,
+                format!("operator `{}`", other.as_str()),
+            )),
+        }
+    }
+
+    fn call(
+        &self,
+        callee: &ast::Expr,
+        args: &[ast::Arg],
+        e: &ast::Expr,
+        rel: &Relation,
+    ) -> Result<(Expr, ScalarType)> {
+        let ExprKind::Name(f) = &callee.kind else {
+            return Err(Error::unsupported(e.span, "calling this expression"));
+        };
+        if args.iter().any(|a| a.name.is_some()) {
+            return Err(Error::unsupported(e.span, "named arguments"));
+        }
+        let arity = |n: usize| -> Result<()> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    e.span,
+                    format!("`{}` takes {n} argument(s), got {}", f.name, args.len()),
+                ))
+            }
+        };
+        match f.name.as_str() {
+            "now" => {
+                if args.is_empty() {
+                    return Ok((timestamp(Some(self.now)), ScalarType::DateTime));
+                }
+                arity(1)?;
+                let offset = self.constant_timespan(&args[0].value, rel)?;
+                Ok((timestamp(Some(self.now + offset)), ScalarType::DateTime))
+            }
+            "ago" => {
+                arity(1)?;
+                let span = self.constant_timespan(&args[0].value, rel)?;
+                Ok((timestamp(Some(self.now - span)), ScalarType::DateTime))
+            }
+            name => Err(Error::Query(
+                Diagnostic::new(
+                    codes::UNKNOWN_FUNCTION,
+                    format!("function `{name}` is not supported yet"),
+                )
+                .with_label(f.span, "not implemented"),
+            )),
+        }
+    }
+
+    /// A timespan argument that must be known at plan time (as `ago(1d)`'s is).
+    fn constant_timespan(&self, e: &ast::Expr, rel: &Relation) -> Result<i64> {
+        let (x, ty) = self.scalar(e, rel)?;
+        if ty != ScalarType::Timespan {
+            return Err(Error::type_error(
+                e.span,
+                format!("expected a timespan, not {}", ty.name()),
+            ));
+        }
+        match x {
+            Expr::Literal(ScalarValue::DurationNanosecond(Some(n)), _) => Ok(n),
+            Expr::Negative(inner) => match *inner {
+                Expr::Literal(ScalarValue::DurationNanosecond(Some(n)), _) => Ok(-n),
+                _ => Err(Error::unsupported(e.span, "a computed timespan here")),
+            },
+            _ => Err(Error::unsupported(e.span, "a computed timespan here")),
+        }
+    }
+}
+
+/// Whether `==`-style comparison is defined between two KQL types.
+fn comparable(a: ScalarType, b: ScalarType) -> bool {
+    a == b || (is_numeric(a) && is_numeric(b))
+}

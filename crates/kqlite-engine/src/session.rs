@@ -1,0 +1,138 @@
+//! The session facade: register tables, pin `now`, plan and run queries.
+
+use crate::error::{Error, Result};
+use crate::planner::{Catalog, Planner, Relation};
+use crate::schema::{Column, TableSchema};
+use crate::types::arrow_field;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
+use datafusion::common::TableReference;
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A query's result: its KQL columns and the Arrow batches holding the rows.
+#[derive(Debug)]
+pub struct QueryResult {
+    pub columns: Vec<Column>,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    pub fn row_count(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+struct Table {
+    schema: TableSchema,
+    provider: Arc<dyn TableProvider>,
+}
+
+/// Runs KQL. `now` is pinned per session (nanoseconds since the epoch, UTC);
+/// without a pin it is read from the clock once per query.
+pub struct Session {
+    ctx: SessionContext,
+    runtime: tokio::runtime::Runtime,
+    tables: BTreeMap<String, Table>,
+    now: Option<i64>,
+}
+
+impl Session {
+    pub fn new() -> Result<Session> {
+        let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let config = SessionConfig::new().with_target_partitions(partitions);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(partitions)
+            .build()
+            .map_err(|e| Error::Execution(format!("cannot start the runtime: {e}")))?;
+        Ok(Session {
+            ctx: SessionContext::new_with_config(config),
+            runtime,
+            tables: BTreeMap::new(),
+            now: None,
+        })
+    }
+
+    /// Pins `now()` for every query of this session.
+    pub fn set_now(&mut self, nanos_since_epoch: i64) {
+        self.now = Some(nanos_since_epoch);
+    }
+
+    /// Registers in-memory rows as a table. The batches must match the schema.
+    pub fn register_batches(
+        &mut self,
+        schema: TableSchema,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        let arrow = Arc::new(Schema::new(
+            schema
+                .columns
+                .iter()
+                .map(|c| arrow_field(&c.name, c.ty))
+                .collect::<Vec<_>>(),
+        ));
+        let provider =
+            MemTable::try_new(arrow, vec![batches]).map_err(|e| Error::Data(e.to_string()))?;
+        self.tables.insert(
+            schema.name.clone(),
+            Table {
+                schema,
+                provider: Arc::new(provider),
+            },
+        );
+        Ok(())
+    }
+
+    fn now(&self) -> i64 {
+        self.now.unwrap_or_else(|| {
+            let d = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+        })
+    }
+
+    /// Parses and plans a query: its logical plan and KQL output columns.
+    pub fn plan(&self, query: &str) -> Result<(LogicalPlan, Vec<Column>)> {
+        let script = kqlite_syntax::parse(query)?;
+        let mut planner = Planner::new(self, self.now());
+        let rel = planner.plan_script(&script)?;
+        Ok((rel.plan, rel.columns))
+    }
+
+    /// Parses, plans and runs a query.
+    pub fn query(&self, query: &str) -> Result<QueryResult> {
+        let (plan, columns) = self.plan(query)?;
+        let df = DataFrame::new(self.ctx.state(), plan);
+        let batches = self
+            .runtime
+            .block_on(df.collect())
+            .map_err(|e| Error::Execution(e.to_string()))?;
+        Ok(QueryResult { columns, batches })
+    }
+}
+
+impl Catalog for Session {
+    fn table(&self, name: &str) -> Option<Relation> {
+        let t = self.tables.get(name)?;
+        let plan = LogicalPlanBuilder::scan(
+            TableReference::bare(name),
+            provider_as_source(t.provider.clone()),
+            None,
+        )
+        .and_then(|b| b.build())
+        .ok()?;
+        Some(Relation {
+            plan,
+            columns: t.schema.columns.clone(),
+        })
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+}
