@@ -15,6 +15,7 @@ mod builtin_schemas;
 pub mod datetime;
 pub mod error;
 pub mod format;
+pub mod functions;
 pub mod output;
 mod planner;
 pub mod schema;

@@ -49,8 +49,12 @@ impl Session {
             .worker_threads(partitions)
             .build()
             .map_err(|e| Error::Execution(format!("cannot start the runtime: {e}")))?;
+        let ctx = SessionContext::new_with_config(config);
+        for udf in crate::functions::all() {
+            ctx.register_udf(udf.as_ref().clone());
+        }
         Ok(Session {
-            ctx: SessionContext::new_with_config(config),
+            ctx,
             runtime,
             tables: BTreeMap::new(),
             now: None,

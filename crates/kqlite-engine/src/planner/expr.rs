@@ -20,30 +20,31 @@ pub(crate) fn column(name: &str) -> Expr {
     Expr::Column(DfColumn::new_unqualified(name))
 }
 
-fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+pub(crate) fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
     Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
 }
 
-fn timestamp(nanos: Option<i64>) -> Expr {
+pub(crate) fn timestamp(nanos: Option<i64>) -> Expr {
     lit(ScalarValue::TimestampNanosecond(nanos, Some("UTC".into())))
 }
 
-fn is_numeric(t: ScalarType) -> bool {
+pub(crate) fn is_numeric(t: ScalarType) -> bool {
     matches!(t, ScalarType::Int | ScalarType::Long | ScalarType::Real)
 }
 
-/// The wider of two numeric types (int < long < real).
-fn promote(a: ScalarType, b: ScalarType) -> ScalarType {
+/// The result type of arithmetic on two numbers.
+pub(crate) fn promote(a: ScalarType, b: ScalarType) -> ScalarType {
     use ScalarType::*;
     match (a, b) {
         (Real, _) | (_, Real) => Real,
-        (Long, _) | (_, Long) => Long,
-        _ => Int,
+        // numerical-operators page: "If both operands are of integer types
+        // (int or long), the result is of type long."
+        _ => Long,
     }
 }
 
 impl Planner<'_> {
-    pub(crate) fn scalar(&self, e: &ast::Expr, rel: &Relation) -> Result<(Expr, ScalarType)> {
+    pub(crate) fn scalar(&mut self, e: &ast::Expr, rel: &Relation) -> Result<(Expr, ScalarType)> {
         match &e.kind {
             ExprKind::Literal(l) => self.literal(l, e),
             ExprKind::Name(i) => self.name(i, rel),
@@ -63,11 +64,31 @@ impl Planner<'_> {
             }
             ExprKind::Binary { op, left, right } => self.binary(*op, left, right, e, rel),
             ExprKind::Call { callee, args } => self.call(callee, args, e, rel),
-            _ => Err(Error::unsupported(e.span, "this kind of expression")),
+            ExprKind::InList { op, expr, list } => self.in_list(*op, expr, list, e, rel),
+            ExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => self.between(*negated, expr, low, high, e, rel),
+            ExprKind::Member { .. } | ExprKind::Index { .. } => {
+                Err(Error::unsupported(e.span, "dynamic property access"))
+            }
+            ExprKind::TypeOf(_) => Err(Error::invalid(
+                e.span,
+                "`typeof(...)` is only valid as a function argument (as in extract's last one)",
+            )),
+            ExprKind::Star | ExprKind::Wildcard(_) => {
+                Err(Error::invalid(e.span, "a wildcard is not a value here"))
+            }
+            ExprKind::Pipe { .. } | ExprKind::Source(_) => Err(Error::invalid(
+                e.span,
+                "a table is not a scalar value here (wrap it in toscalar())",
+            )),
         }
     }
 
-    fn literal(&self, l: &Literal, e: &ast::Expr) -> Result<(Expr, ScalarType)> {
+    fn literal(&mut self, l: &Literal, e: &ast::Expr) -> Result<(Expr, ScalarType)> {
         Ok(match l {
             Literal::Bool(v) => (lit(ScalarValue::Boolean(*v)), ScalarType::Bool),
             Literal::Int(v) => (lit(ScalarValue::Int32(*v)), ScalarType::Int),
@@ -101,12 +122,22 @@ impl Planner<'_> {
                 )
             }
             Literal::Decimal(_) => return Err(Error::unsupported(e.span, "decimal literals")),
-            Literal::Guid(_) => return Err(Error::unsupported(e.span, "guid literals")),
-            Literal::Dynamic(_) => return Err(Error::unsupported(e.span, "dynamic literals")),
+            Literal::Guid(None) => (lit(ScalarValue::Utf8(None)), ScalarType::Guid),
+            Literal::Guid(Some(text)) => {
+                let g = crate::functions::text::parse_guid(text).ok_or_else(|| {
+                    Error::invalid(e.span, format!("`{text}` is not a guid"))
+                })?;
+                (lit(ScalarValue::Utf8(Some(g))), ScalarType::Guid)
+            }
+            Literal::Dynamic(d) => {
+                let v = super::dynamic::literal_json(d).map_err(|m| Error::invalid(e.span, m))?;
+                let text = (!v.is_null()).then(|| v.to_string());
+                (lit(ScalarValue::Utf8(text)), ScalarType::Dynamic)
+            }
         })
     }
 
-    fn name(&self, i: &ast::Ident, rel: &Relation) -> Result<(Expr, ScalarType)> {
+    fn name(&mut self, i: &ast::Ident, rel: &Relation) -> Result<(Expr, ScalarType)> {
         if let Some(c) = rel.column(&i.name) {
             return Ok((column(&c.name), c.ty));
         }
@@ -124,8 +155,7 @@ impl Planner<'_> {
         Err(Error::Query(d))
     }
 
-    fn binary(
-        &self,
+    fn binary(&mut self,
         op: BinaryOp,
         left: &ast::Expr,
         right: &ast::Expr,
@@ -158,21 +188,8 @@ impl Planner<'_> {
                 };
                 Ok((binary(l, o, r), Bool))
             }
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
-                let o = match op {
-                    BinaryOp::Add => Operator::Plus,
-                    BinaryOp::Sub => Operator::Minus,
-                    _ => Operator::Multiply,
-                };
-                let ty = match (lt, rt, op) {
-                    (a, b, _) if is_numeric(a) && is_numeric(b) => promote(a, b),
-                    (DateTime, Timespan, BinaryOp::Add | BinaryOp::Sub) => DateTime,
-                    (Timespan, DateTime, BinaryOp::Add) => DateTime,
-                    (DateTime, DateTime, BinaryOp::Sub) => Timespan,
-                    (Timespan, Timespan, BinaryOp::Add | BinaryOp::Sub) => Timespan,
-                    _ => return Err(mismatch()),
-                };
-                Ok((binary(l, o, r), ty))
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                super::arith::arithmetic(op, (l, lt), (r, rt)).ok_or_else(mismatch)
             }
             BinaryOp::Eq | BinaryOp::NotEq => {
                 comparable(lt, rt).then_some(()).ok_or_else(mismatch)?;
@@ -208,62 +225,16 @@ impl Planner<'_> {
                 // A null operand keeps the result null: the row is filtered out.
                 Ok((binary(l, o, r), Bool))
             }
-            other => Err(Error::unsupported(
+            BinaryOp::SearchHas => Err(Error::unsupported(
                 e.span,
-                format!("operator `{}`", other.as_str()),
+                "`:` outside search/find predicates",
             )),
-        }
-    }
-
-    fn call(
-        &self,
-        callee: &ast::Expr,
-        args: &[ast::Arg],
-        e: &ast::Expr,
-        rel: &Relation,
-    ) -> Result<(Expr, ScalarType)> {
-        let ExprKind::Name(f) = &callee.kind else {
-            return Err(Error::unsupported(e.span, "calling this expression"));
-        };
-        if args.iter().any(|a| a.name.is_some()) {
-            return Err(Error::unsupported(e.span, "named arguments"));
-        }
-        let arity = |n: usize| -> Result<()> {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(Error::invalid(
-                    e.span,
-                    format!("`{}` takes {n} argument(s), got {}", f.name, args.len()),
-                ))
-            }
-        };
-        match f.name.as_str() {
-            "now" => {
-                if args.is_empty() {
-                    return Ok((timestamp(Some(self.now)), ScalarType::DateTime));
-                }
-                arity(1)?;
-                let offset = self.constant_timespan(&args[0].value, rel)?;
-                Ok((timestamp(Some(self.now + offset)), ScalarType::DateTime))
-            }
-            "ago" => {
-                arity(1)?;
-                let span = self.constant_timespan(&args[0].value, rel)?;
-                Ok((timestamp(Some(self.now - span)), ScalarType::DateTime))
-            }
-            name => Err(Error::Query(
-                Diagnostic::new(
-                    codes::UNKNOWN_FUNCTION,
-                    format!("function `{name}` is not supported yet"),
-                )
-                .with_label(f.span, "not implemented"),
-            )),
+            _ => self.string_op(op, (l, lt), (r, rt), e.span),
         }
     }
 
     /// A timespan argument that must be known at plan time (as `ago(1d)`'s is).
-    fn constant_timespan(&self, e: &ast::Expr, rel: &Relation) -> Result<i64> {
+    pub(crate) fn constant_timespan(&mut self, e: &ast::Expr, rel: &Relation) -> Result<i64> {
         let (x, ty) = self.scalar(e, rel)?;
         if ty != ScalarType::Timespan {
             return Err(Error::type_error(
@@ -283,6 +254,6 @@ impl Planner<'_> {
 }
 
 /// Whether `==`-style comparison is defined between two KQL types.
-fn comparable(a: ScalarType, b: ScalarType) -> bool {
+pub(crate) fn comparable(a: ScalarType, b: ScalarType) -> bool {
     a == b || (is_numeric(a) && is_numeric(b))
 }

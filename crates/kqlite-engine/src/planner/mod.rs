@@ -6,12 +6,19 @@
 //! truth for KQL types. A construct that parses but is not implemented is
 //! rejected by name with its span: it never runs with other semantics.
 
+mod aggregate;
+mod arith;
+mod call;
+mod dynamic;
 mod expr;
 mod operator;
+mod strings;
 
 use crate::error::{Error, Result, codes};
 use crate::schema::Column;
+use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::logical_expr::{Expr, LogicalPlan};
+use std::sync::Arc;
 use kqlite_syntax::ast::{self, ExprKind, LetValue, ScalarType, StatementKind};
 use kqlite_syntax::suggest::did_you_mean;
 use kqlite_syntax::{Diagnostic, Span};
@@ -42,6 +49,7 @@ pub trait Catalog {
 enum Binding {
     Table(Relation),
     Scalar(Expr, ScalarType),
+    Function(ast::FunctionDef),
 }
 
 /// Plans one script. `now` (nanoseconds since the epoch, UTC) is fixed for
@@ -96,14 +104,13 @@ impl<'a> Planner<'a> {
         })
     }
 
-    fn plan_let(&mut self, l: &ast::LetStatement, span: Span) -> Result<()> {
+    pub(crate) fn plan_let(&mut self, l: &ast::LetStatement, _span: Span) -> Result<()> {
         let binding = match &l.value {
-            LetValue::Function(_) => {
-                return Err(Error::unsupported(span, "user-defined functions"));
-            }
+            LetValue::Function(def) => Binding::Function(def.clone()),
             LetValue::Expr(e) if self.is_tabular(e) => Binding::Table(self.tabular(e)?),
             LetValue::Expr(e) => {
-                let (x, ty) = self.scalar(e, &self.empty_relation()?)?;
+                let empty = self.empty_relation()?;
+                let (x, ty) = self.scalar(e, &empty)?;
                 Binding::Scalar(x, ty)
             }
         };
@@ -117,6 +124,64 @@ impl<'a> Planner<'a> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
 
+    /// Names of the user functions in scope (for suggestions).
+    fn function_names(&self) -> Vec<String> {
+        self.scopes
+            .iter()
+            .flat_map(|s| s.iter())
+            .filter(|(_, b)| matches!(b, Binding::Function(_)))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Whether a user function returns a table: its result expression is
+    /// tabular once its parameters and local lets are in scope.
+    fn function_is_tabular(&self, def: &ast::FunctionDef) -> bool {
+        let Some((result, lets)) = def.body.split_last() else {
+            return false;
+        };
+        let placeholder = || {
+            Binding::Table(Relation {
+                plan: LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
+                    produce_one_row: false,
+                    schema: Arc::new(DFSchema::empty()),
+                }),
+                columns: Vec::new(),
+            })
+        };
+        let scalar = || Binding::Scalar(Expr::Literal(ScalarValue::Null, None), ScalarType::Long);
+        let mut scope = HashMap::new();
+        for p in &def.params {
+            let b = match p.ty {
+                ast::ParamType::Tabular { .. } => placeholder(),
+                ast::ParamType::Scalar(_) => scalar(),
+            };
+            scope.insert(p.name.name.clone(), b);
+        }
+        let mut inner = Planner {
+            catalog: self.catalog,
+            now: self.now,
+            scopes: self.scopes.clone(),
+        };
+        inner.scopes.push(scope);
+        for stmt in lets {
+            if let StatementKind::Let(l) = &stmt.kind {
+                let b = match &l.value {
+                    LetValue::Function(d) => Binding::Function(d.clone()),
+                    LetValue::Expr(e) if inner.is_tabular(e) => placeholder(),
+                    LetValue::Expr(_) => scalar(),
+                };
+                if let Some(s) = inner.scopes.last_mut() {
+                    s.insert(l.name.name.clone(), b);
+                }
+            }
+        }
+        match &result.kind {
+            StatementKind::Query(e) => inner.is_tabular(e),
+            _ => false,
+        }
+    }
+
     /// Whether an expression denotes a table (decided syntactically plus
     /// name resolution, as Kusto does).
     fn is_tabular(&self, e: &ast::Expr) -> bool {
@@ -126,7 +191,16 @@ impl<'a> Planner<'a> {
             ExprKind::Name(i) => match self.lookup(&i.name) {
                 Some(Binding::Table(_)) => true,
                 Some(Binding::Scalar(..)) => false,
+                Some(Binding::Function(def)) => def.params.is_empty() && self.function_is_tabular(def),
                 None => self.catalog.table(&i.name).is_some(),
+            },
+            ExprKind::Call { callee, .. } => match &callee.kind {
+                ExprKind::Name(f) if f.name == "materialize" => true,
+                ExprKind::Name(f) => match self.lookup(&f.name) {
+                    Some(Binding::Function(def)) => self.function_is_tabular(def),
+                    _ => false,
+                },
+                _ => false,
             },
             _ => false,
         }
@@ -145,6 +219,7 @@ impl<'a> Planner<'a> {
                 Ok(rel)
             }
             ExprKind::Source(s) => self.source(s),
+            ExprKind::Call { callee, args } => self.tabular_call(callee, args, e),
             _ => Err(Error::Query(
                 Diagnostic::new(codes::INVALID, "expected a table here")
                     .with_label(e.span, "this is not a tabular expression"),
@@ -152,14 +227,54 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn table_ref(&self, i: &ast::Ident) -> Result<Relation> {
-        if let Some(b) = self.lookup(&i.name) {
+    /// `materialize(T)` and calls of `let` functions that return tables.
+    fn tabular_call(
+        &mut self,
+        callee: &ast::Expr,
+        args: &[ast::Arg],
+        e: &ast::Expr,
+    ) -> Result<Relation> {
+        let ExprKind::Name(f) = &callee.kind else {
+            return Err(Error::unsupported(e.span, "calling this expression"));
+        };
+        if f.name == "materialize" {
+            return match args {
+                [a] if a.name.is_none() => self.tabular(&a.value),
+                _ => Err(Error::invalid(e.span, "`materialize` takes one table")),
+            };
+        }
+        let Some(Binding::Function(def)) = self.lookup(&f.name).cloned() else {
+            return Err(Error::invalid(e.span, format!("`{}` is not a tabular function", f.name)));
+        };
+        self.call_user_tabular(&f.name, &def, args, e)
+    }
+
+    fn call_user_tabular(
+        &mut self,
+        name: &str,
+        def: &ast::FunctionDef,
+        args: &[ast::Arg],
+        e: &ast::Expr,
+    ) -> Result<Relation> {
+        let empty = self.empty_relation()?;
+        self.bind_params(name, def, args, e, &empty)?;
+        let result = self.function_body(def, |p, body| p.tabular(body));
+        self.scopes.pop();
+        result
+    }
+
+    fn table_ref(&mut self, i: &ast::Ident) -> Result<Relation> {
+        if let Some(b) = self.lookup(&i.name).cloned() {
             return match b {
-                Binding::Table(r) => Ok(r.clone()),
+                Binding::Table(r) => Ok(r),
                 Binding::Scalar(..) => Err(Error::invalid(
                     i.span,
                     format!("`{}` is a scalar, not a table", i.name),
                 )),
+                Binding::Function(def) => self.call_user_tabular(&i.name, &def, &[], &ast::Expr {
+                    kind: ExprKind::Name(i.clone()),
+                    span: i.span,
+                }),
             };
         }
         if let Some(r) = self.catalog.table(&i.name) {

@@ -9,7 +9,7 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast::ScalarType;
 
 impl Planner<'_> {
-    pub(crate) fn plan_count(&self, input: Relation, span: Span) -> Result<Relation> {
+    pub(crate) fn plan_count(&mut self, input: Relation, span: Span) -> Result<Relation> {
         let plan = LogicalPlanBuilder::from(input.plan)
             .aggregate(Vec::<Expr>::new(), vec![count(lit(1)).alias("Count")])
             .and_then(|b| b.build())

@@ -12,8 +12,7 @@ use kqlite_syntax::ast::{self, ScalarType};
 use std::sync::Arc;
 
 impl Planner<'_> {
-    pub(crate) fn plan_datatable(
-        &self,
+    pub(crate) fn plan_datatable(&mut self,
         columns: &[ast::ColumnDecl],
         values: &[ast::Expr],
         span: Span,
@@ -34,8 +33,15 @@ impl Planner<'_> {
                 ),
             ));
         }
+        let declared: Vec<Column> = columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.name.clone(),
+                ty: c.ty,
+            })
+            .collect();
         if values.is_empty() {
-            return Err(Error::unsupported(span, "an empty datatable"));
+            return super::empty_table(declared, span);
         }
         let empty = self.empty_relation()?;
         let mut rows = Vec::new();
@@ -80,13 +86,7 @@ impl Planner<'_> {
             .map_err(|e| Error::plan(span, e))?;
         Ok(Relation {
             plan,
-            columns: columns
-                .iter()
-                .map(|c| Column {
-                    name: c.name.name.clone(),
-                    ty: c.ty,
-                })
-                .collect(),
+            columns: declared,
         })
     }
 }

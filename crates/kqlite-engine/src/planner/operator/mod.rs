@@ -1,13 +1,20 @@
 //! Tabular operators, one file each. `Planner::operator` dispatches; an
 //! operator that is not implemented is rejected by name with its span.
 
+pub(crate) mod columns;
 mod count;
 mod datatable;
+mod distinct;
 mod extend;
+mod misc;
 mod print;
 mod project;
+mod range;
 mod sort;
+mod summarize;
 mod take;
+mod top;
+mod union;
 mod where_;
 
 use super::{Planner, Relation};
@@ -28,6 +35,27 @@ impl Planner<'_> {
             OperatorKind::Take { params, count } => self.plan_take(params, count, input, op.span),
             OperatorKind::Count => self.plan_count(input, op.span),
             OperatorKind::Sort { params, keys } => self.plan_sort(params, keys, input, op.span),
+            OperatorKind::ProjectAway(items) => self.plan_project_away(items, input, op.span),
+            OperatorKind::ProjectKeep(items) => self.plan_project_keep(items, input, op.span),
+            OperatorKind::ProjectRename(pairs) => self.plan_project_rename(pairs, input, op.span),
+            OperatorKind::ProjectReorder(keys) => self.plan_project_reorder(keys, input, op.span),
+            OperatorKind::Summarize {
+                params,
+                aggregates,
+                by,
+            } => self.plan_summarize(params, aggregates, by, input, op.span),
+            OperatorKind::Distinct { params, columns } => {
+                self.plan_distinct(params, columns, input, op.span)
+            }
+            OperatorKind::Top { params, count, key } => {
+                self.plan_top(params, count, key, input, op.span)
+            }
+            OperatorKind::Union { params, tables } => {
+                self.plan_union(params, Some(("union_arg0".into(), input)), tables, op.span)
+            }
+            OperatorKind::Serialize(items) => self.plan_serialize(items, input),
+            OperatorKind::As { params, name } => self.plan_as(params, name, input),
+            OperatorKind::GetSchema => self.plan_getschema(input, op.span),
             other => Err(Error::unsupported(
                 op.span,
                 format!("operator '{}'", other.name()),
@@ -44,8 +72,13 @@ impl Planner<'_> {
             SourceKind::Externaldata { .. } => {
                 Err(Error::unsupported(s.span, "operator 'externaldata'"))
             }
-            SourceKind::Range { .. } => Err(Error::unsupported(s.span, "operator 'range'")),
-            SourceKind::Union { .. } => Err(Error::unsupported(s.span, "operator 'union'")),
+            SourceKind::Range {
+                name,
+                from,
+                to,
+                step,
+            } => self.plan_range(name, from, to, step, s.span),
+            SourceKind::Union { params, tables } => self.plan_union(params, None, tables, s.span),
             SourceKind::Find { .. } => Err(Error::unsupported(s.span, "operator 'find'")),
             SourceKind::Search { .. } => Err(Error::unsupported(s.span, "operator 'search'")),
             SourceKind::Evaluate { .. } => Err(Error::unsupported(s.span, "operator 'evaluate'")),
@@ -55,8 +88,7 @@ impl Planner<'_> {
     /// Binds `[Name =] expr` items: (expression, output name, KQL type). An
     /// unnamed item takes the column's name if it is a bare column, else
     /// `Column1`, `Column2`, ... (numbered among the unnamed computed ones).
-    pub(crate) fn named_items(
-        &self,
+    pub(crate) fn named_items(&mut self,
         items: &[ast::NamedExpr],
         rel: &Relation,
     ) -> Result<Vec<(Expr, Column)>> {
@@ -102,6 +134,43 @@ pub(crate) fn project_columns(
         plan,
         columns: cols.into_iter().map(|(_, c)| c).collect(),
     })
+}
+
+/// A relation with the given columns and no rows.
+pub(crate) fn empty_table(columns: Vec<Column>, span: Span) -> Result<Relation> {
+    let exprs: Vec<Expr> = columns
+        .iter()
+        .map(|c| crate::planner::arith::null_of(c.ty).alias(c.name.as_str()))
+        .collect();
+    let plan = LogicalPlanBuilder::empty(false)
+        .project(exprs)
+        .and_then(|b| b.build())
+        .map_err(|e| Error::plan(span, e))?;
+    Ok(Relation { plan, columns })
+}
+
+/// The value of an integer-like constant (long, int, datetime, timespan).
+pub(crate) fn constant_i64(x: &Expr) -> Option<i64> {
+    use datafusion::common::ScalarValue as S;
+    match x {
+        Expr::Literal(S::Int64(v), _) | Expr::Literal(S::DurationNanosecond(v), _) => *v,
+        Expr::Literal(S::Int32(v), _) => v.map(i64::from),
+        Expr::Literal(S::TimestampNanosecond(v, _), _) => *v,
+        Expr::Negative(inner) => constant_i64(inner).map(|v| -v),
+        Expr::Cast(c) => constant_i64(&c.expr),
+        _ => None,
+    }
+}
+
+/// Accepts only `hint.*` parameters, which never change results.
+pub(crate) fn only_hints(params: &[ast::OpParam], op: &str) -> Result<()> {
+    match params.iter().find(|p| !p.name.name.starts_with("hint.")) {
+        Some(p) => Err(Error::unsupported(
+            p.value.span.to(p.name.span),
+            format!("parameter `{}` of '{op}'", p.name.name),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Rejects operator parameters (`kind=`, `hint.*`) an operator does not implement.

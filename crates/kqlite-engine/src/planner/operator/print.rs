@@ -7,7 +7,7 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast::{self, ExprKind};
 
 impl Planner<'_> {
-    pub(crate) fn plan_print(&self, items: &[ast::NamedExpr], span: Span) -> Result<Relation> {
+    pub(crate) fn plan_print(&mut self, items: &[ast::NamedExpr], span: Span) -> Result<Relation> {
         let one_row = self.empty_relation()?;
         let mut cols = self.named_items(items, &one_row)?;
         for (i, ((_, col), item)) in cols.iter_mut().zip(items).enumerate() {

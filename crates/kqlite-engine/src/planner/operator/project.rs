@@ -7,8 +7,7 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast;
 
 impl Planner<'_> {
-    pub(crate) fn plan_project(
-        &self,
+    pub(crate) fn plan_project(&mut self,
         items: &[ast::NamedExpr],
         input: Relation,
         span: Span,

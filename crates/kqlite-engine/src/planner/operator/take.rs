@@ -9,15 +9,15 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast;
 
 impl Planner<'_> {
-    pub(crate) fn plan_take(
-        &self,
+    pub(crate) fn plan_take(&mut self,
         params: &[ast::OpParam],
         count: &ast::Expr,
         input: Relation,
         span: Span,
     ) -> Result<Relation> {
         no_params(params, "take")?;
-        let (x, _) = self.scalar(count, &self.empty_relation()?)?;
+        let empty = self.empty_relation()?;
+        let (x, _) = self.scalar(count, &empty)?;
         let n = match x {
             Expr::Literal(ScalarValue::Int64(Some(n)), _) if n >= 0 => n as usize,
             Expr::Literal(ScalarValue::Int32(Some(n)), _) if n >= 0 => n as usize,

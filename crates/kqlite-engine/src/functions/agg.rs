@@ -1,0 +1,72 @@
+//! Turning aggregated Arrow lists into KQL `dynamic` arrays (JSON text).
+
+use super::kernels::*;
+use super::{Register, UTF8};
+use crate::format;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::{
+    DataType, DurationNanosecondType, Float64Type, Int32Type, Int64Type, TimeUnit,
+    TimestampNanosecondType,
+};
+use datafusion::common::{DataFusionError, Result as DfResult};
+use serde_json::{Number, Value};
+
+pub(crate) fn register(r: &mut Register<'_>) {
+    // (list, max size) -> JSON array; a null list (no rows) is [].
+    r("kql_list_to_dynamic", Vec::new(), UTF8, list_to_dynamic);
+}
+
+/// One Arrow value as JSON, with KQL's text forms for datetime/timespan.
+fn json_at(a: &ArrayRef, i: usize) -> DfResult<Value> {
+    if a.is_null(i) {
+        return Ok(Value::Null);
+    }
+    Ok(match a.data_type() {
+        DataType::Utf8 => Value::String(strs(a)?.value(i).to_string()),
+        DataType::Boolean => Value::Bool(a.as_boolean().value(i)),
+        DataType::Int32 => Value::from(a.as_primitive::<Int32Type>().value(i)),
+        DataType::Int64 => Value::from(a.as_primitive::<Int64Type>().value(i)),
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>().value(i);
+            Number::from_f64(v)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(format::real(v)))
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => Value::String(format::datetime(
+            a.as_primitive::<TimestampNanosecondType>().value(i),
+        )),
+        DataType::Duration(TimeUnit::Nanosecond) => Value::String(format::timespan(
+            a.as_primitive::<DurationNanosecondType>().value(i),
+        )),
+        other => {
+            return Err(DataFusionError::Internal(format!(
+                "kqlite cannot put {other} values in a dynamic array"
+            )));
+        }
+    })
+}
+
+fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
+    let [lists, max] = args else {
+        return Err(DataFusionError::Internal(
+            "kql_list_to_dynamic takes 2 arguments".into(),
+        ));
+    };
+    let max = longs(max)?;
+    let lists = lists
+        .as_list_opt::<i32>()
+        .ok_or_else(|| DataFusionError::Internal("kql_list_to_dynamic expects a list".into()))?;
+    let mut out = Vec::with_capacity(lists.len());
+    for i in 0..lists.len() {
+        let cap = usize::try_from(get_i64(max, i).unwrap_or(i64::MAX)).unwrap_or(usize::MAX);
+        let mut items = Vec::new();
+        if lists.is_valid(i) {
+            let values = lists.value(i);
+            for k in 0..values.len().min(cap) {
+                items.push(json_at(&values, k)?);
+            }
+        }
+        out.push(Some(Value::Array(items).to_string()));
+    }
+    Ok(string_array(out))
+}
