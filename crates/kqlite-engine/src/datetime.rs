@@ -19,7 +19,11 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         Some((d, tm)) => (d.trim(), Some(tm.trim())),
         None => (body.as_str(), None),
     };
-    let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d").ok()?;
+    // ISO dates, and the US month-first forms .NET's invariant culture reads
+    // (datetime page's example `datetime('12-02-2022')`).
+    let date = ["%Y-%m-%d", "%m-%d-%Y", "%m/%d/%Y", "%Y/%m/%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(date_part, f).ok())?;
     let (time, nanos) = match time_part {
         None | Some("") => (date.and_hms_opt(0, 0, 0)?, 0i64),
         Some(tm) => {

@@ -46,24 +46,51 @@ fn json_at(a: &ArrayRef, i: usize) -> DfResult<Value> {
     })
 }
 
+/// (list, max size, mode): mode 0 takes the values as they are; for
+/// dynamic values (JSON text) mode 1 flattens arrays one level (make_list
+/// of arrays) and mode 2 also drops repeats (make_set).
 fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
-    let [lists, max] = args else {
+    let [lists, max, mode] = args else {
         return Err(DataFusionError::Internal(
-            "kql_list_to_dynamic takes 2 arguments".into(),
+            "kql_list_to_dynamic takes 3 arguments".into(),
         ));
     };
     let max = longs(max)?;
+    let mode = longs(mode)?;
     let lists = lists
         .as_list_opt::<i32>()
         .ok_or_else(|| DataFusionError::Internal("kql_list_to_dynamic expects a list".into()))?;
     let mut out = Vec::with_capacity(lists.len());
     for i in 0..lists.len() {
         let cap = usize::try_from(get_i64(max, i).unwrap_or(i64::MAX)).unwrap_or(usize::MAX);
-        let mut items = Vec::new();
+        let mut items: Vec<Value> = Vec::new();
+        let dynamic_mode = get_i64(mode, i).unwrap_or(0);
         if lists.is_valid(i) {
             let values = lists.value(i);
-            for k in 0..values.len().min(cap) {
-                items.push(json_at(&values, k)?);
+            for k in 0..values.len() {
+                if items.len() >= cap {
+                    break;
+                }
+                if dynamic_mode == 0 {
+                    items.push(json_at(&values, k)?);
+                    continue;
+                }
+                let text = strs(&values)?;
+                let v = super::dynamic::parse(get(text, k)).unwrap_or(Value::Null);
+                let parts = match v {
+                    Value::Array(inner) => inner,
+                    Value::Null => Vec::new(),
+                    other => vec![other],
+                };
+                for p in parts {
+                    if items.len() >= cap {
+                        break;
+                    }
+                    if dynamic_mode == 2 && items.contains(&p) {
+                        continue;
+                    }
+                    items.push(p);
+                }
             }
         }
         out.push(Some(Value::Array(items).to_string()));

@@ -6,7 +6,7 @@ use datafusion::arrow::array::{
     Int64Array, StringArray, TimestampNanosecondArray,
 };
 use datafusion::arrow::datatypes::{
-    DurationNanosecondType, Float64Type, Int32Type, Int64Type, TimestampNanosecondType,
+    DurationNanosecondType, Float64Type, Int64Type, TimestampNanosecondType,
 };
 use datafusion::common::{DataFusionError, Result as DfResult};
 use std::sync::Arc;
@@ -27,10 +27,6 @@ pub(crate) fn longs(a: &ArrayRef) -> DfResult<&Int64Array> {
         .ok_or_else(|| wrong("Int64", a))
 }
 
-pub(crate) fn ints(a: &ArrayRef) -> DfResult<&Int32Array> {
-    a.as_primitive_opt::<Int32Type>()
-        .ok_or_else(|| wrong("Int32", a))
-}
 
 pub(crate) fn reals(a: &ArrayRef) -> DfResult<&Float64Array> {
     a.as_primitive_opt::<Float64Type>()
@@ -47,9 +43,6 @@ pub(crate) fn spans(a: &ArrayRef) -> DfResult<&DurationNanosecondArray> {
         .ok_or_else(|| wrong("Duration(ns)", a))
 }
 
-pub(crate) fn bools(a: &ArrayRef) -> DfResult<&BooleanArray> {
-    a.as_boolean_opt().ok_or_else(|| wrong("Boolean", a))
-}
 
 /// The value at row `i`, or None when null.
 pub(crate) fn get<'a>(a: &'a StringArray, i: usize) -> Option<&'a str> {

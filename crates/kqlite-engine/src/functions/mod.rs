@@ -7,6 +7,7 @@
 //! they cannot convert becomes null, as KQL's conversions do.
 
 mod agg;
+pub(crate) mod dynamic;
 mod kernels;
 pub(crate) mod text;
 pub(crate) mod time;
@@ -108,6 +109,7 @@ static UDFS: LazyLock<Vec<Arc<ScalarUDF>>> = LazyLock::new(|| {
     let mut v = Vec::new();
     text::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
     time::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
+    dynamic::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
     agg::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
     v
 });

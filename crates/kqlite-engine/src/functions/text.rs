@@ -53,6 +53,12 @@ pub(crate) fn register(r: &mut Register<'_>) {
     r("kql_extract", vec![vec![UTF8, I64, UTF8]], UTF8, extract);
     r("kql_extract_all", s2(), UTF8, extract_all);
     r(
+        "kql_extract_all_groups",
+        vec![vec![UTF8, UTF8, UTF8]],
+        UTF8,
+        extract_all_groups,
+    );
+    r(
         "kql_replace_regex",
         vec![vec![UTF8, UTF8, UTF8]],
         UTF8,
@@ -158,7 +164,8 @@ pub(crate) fn register(r: &mut Register<'_>) {
         Ok(bool_array(
             (0..s.len())
                 .map(|i| {
-                    let ip = parse_ipv4(get(s, i)?)?;
+                    let text = get(s, i)?;
+                    let ip = parse_ipv4(text.split_once('/').map_or(text, |(a, _)| a))?;
                     let private = [(0x0A00_0000, 8), (0xAC10_0000, 12), (0xC0A8_0000, 16)]
                         .iter()
                         .any(|&(net, bits)| in_prefix(ip, net, bits));
@@ -354,6 +361,40 @@ fn extract_all(a: &[ArrayRef]) -> DfResult<ArrayRef> {
     Ok(string_array(out))
 }
 
+/// extract_all(regex, captureGroups, text): per match, an array of the
+/// listed groups (0 = the whole match).
+fn extract_all_groups(a: &[ArrayRef]) -> DfResult<ArrayRef> {
+    let pat = strs(&a[0])?;
+    let groups = strs(&a[1])?;
+    let s = strs(&a[2])?;
+    let mut cache = Regexes::default();
+    let mut out = Vec::with_capacity(s.len());
+    for i in 0..s.len() {
+        let re = cache.get(get(pat, i).unwrap_or_default())?;
+        let wanted: Vec<usize> = match super::dynamic::parse(get(groups, i)) {
+            Some(Value::Array(v)) => v
+                .iter()
+                .filter_map(|g| g.as_u64().and_then(|g| usize::try_from(g).ok()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let text = get(s, i).unwrap_or_default();
+        let found: Vec<Value> = re
+            .captures_iter(text)
+            .map(|c| {
+                Value::Array(
+                    wanted
+                        .iter()
+                        .map(|&g| Value::String(c.get(g).map(|m| m.as_str()).unwrap_or("").to_string()))
+                        .collect(),
+                )
+            })
+            .collect();
+        out.push((!found.is_empty()).then(|| Value::Array(found).to_string()));
+    }
+    Ok(string_array(out))
+}
+
 /// KQL rewrite strings name groups `\1`..`\9`; the regex crate's are `${1}`.
 fn rewrite_pattern(kql: &str) -> String {
     let mut out = String::with_capacity(kql.len());
@@ -436,20 +477,25 @@ fn indexof(a: &[ArrayRef]) -> DfResult<ArrayRef> {
                 if from > n || len < -1 || occ <= 0 {
                     return None;
                 }
-                let end = if len == -1 { n } else { (from + len).min(n) };
-                let mut seen = 0;
-                let mut at = from;
-                while at + needle.len() as i64 <= end {
-                    let k = at as usize;
-                    if chars[k..k + needle.len()] == needle[..] {
-                        seen += 1;
-                        if seen == occ {
-                            return Some(at);
-                        }
+                // Each search looks at `length` characters from its start;
+                // the next occurrence is searched from one past the last
+                // (indexof page examples idx3 and idx8).
+                let m = needle.len() as i64;
+                let find = |from: i64| {
+                    let end = if len == -1 { n } else { (from + len).min(n) };
+                    (from..=end - m).find(|&at| {
+                        let k = at as usize;
+                        chars[k..k + needle.len()] == needle[..]
+                    })
+                };
+                let mut pos = from;
+                for _ in 0..occ - 1 {
+                    match find(pos) {
+                        Some(at) => pos = at + 1,
+                        None => return Some(-1),
                     }
-                    at += 1;
                 }
-                Some(-1)
+                Some(find(pos).unwrap_or(-1))
             })
             .collect(),
     ))
@@ -496,8 +542,8 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// A GUID in its canonical lowercase 8-4-4-4-12 form (braces and parentheses
-/// accepted around it, and the 32-digit form without hyphens).
+/// A GUID in its canonical lowercase 8-4-4-4-12 form from 32 hex digits
+/// (hyphens ignored, braces or parentheses accepted around it).
 pub(crate) fn parse_guid(s: &str) -> Option<String> {
     let t = s.trim();
     let t = t
@@ -505,17 +551,9 @@ pub(crate) fn parse_guid(s: &str) -> Option<String> {
         .and_then(|x| x.strip_suffix('}'))
         .or_else(|| t.strip_prefix('(').and_then(|x| x.strip_suffix(')')))
         .unwrap_or(t);
-    let hex: String = if t.len() == 36 {
-        let b = t.as_bytes();
-        if [8, 13, 18, 23].iter().any(|&k| b[k] != b'-') {
-            return None;
-        }
-        t.chars().filter(|&c| c != '-').collect()
-    } else if t.len() == 32 {
-        t.to_string()
-    } else {
-        return None;
-    };
+    // toguid page: "0123456789ab-cdef-0123-456789abcdef" converts, so hyphens
+    // are separators wherever they are.
+    let hex: String = t.chars().filter(|&c| c != '-').collect();
     if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
@@ -571,7 +609,8 @@ fn parse_url(text: &str) -> Value {
     let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = match rest.find('/') {
-        Some(k) => (&rest[..k], &rest[k..]),
+        // parse_url page: "Path":"this/is/a/path" (no leading slash).
+        Some(k) => (&rest[..k], &rest[k + 1..]),
         None => (rest, ""),
     };
     let (userinfo, hostport) = match authority.rsplit_once('@') {

@@ -41,11 +41,18 @@ pub(crate) struct AggPlan {
     pub aggs: Vec<Expr>,
     /// Output columns: expressions over the aggregates' columns.
     pub outputs: Vec<(Expr, Column)>,
+    raw: Vec<Expr>,
 }
 
 impl AggPlan {
+    /// Adds an aggregate (or finds the identical one already added) and
+    /// returns a reference to its output column.
     fn add(&mut self, agg: Expr) -> Expr {
+        if let Some(i) = self.raw.iter().position(|a| *a == agg) {
+            return column(&format!("__kql_agg_{i}"));
+        }
         let name = format!("__kql_agg_{}", self.aggs.len());
+        self.raw.push(agg.clone());
         self.aggs.push(agg.alias(name.as_str()));
         column(&name)
     }
@@ -254,12 +261,11 @@ impl Planner<'_> {
                 let cond = name.ends_with("_if");
                 arity(if cond { 2 } else { 1 }, if cond { 3 } else { 2 })?;
                 let x = scalar(0)?;
-                if x.1 == ScalarType::Dynamic {
-                    return Err(Error::unsupported(
-                        item.expr.span,
-                        format!("`{name}` of dynamic values"),
-                    ));
-                }
+                let mode = match (x.1, name.starts_with("make_set")) {
+                    (ScalarType::Dynamic, true) => 2i64,
+                    (ScalarType::Dynamic, false) => 1,
+                    _ => 0,
+                };
                 let mut keep = x.0.clone().is_not_null();
                 if cond {
                     keep = keep.and(bool_arg(scalar(1)?, args_v[1].span, name)?);
@@ -289,7 +295,7 @@ impl Planner<'_> {
                     b = b.distinct();
                 }
                 let v = plan.add(build(b)?);
-                let out = functions::call("kql_list_to_dynamic", vec![v, lit(max)]);
+                let out = functions::call("kql_list_to_dynamic", vec![v, lit(max), lit(mode)]);
                 plan.outputs.push((out, Column { name: out_name, ty: ScalarType::Dynamic }));
             }
             "percentile" => {

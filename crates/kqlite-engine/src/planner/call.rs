@@ -27,10 +27,10 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "trim", "trim_start", "trim_end", "indexof", "startofday", "startofweek", "startofmonth",
     "startofyear", "endofday", "endofweek", "endofmonth", "endofyear", "datetime_add",
     "datetime_diff", "datetime_part", "format_datetime", "format_timespan", "dayofweek",
-    "hourofday", "dayofmonth", "dayofyear", "getyear", "getmonth", "unixtime_seconds_todatetime",
+    "hourofday", "dayofmonth", "monthofyear", "dayofyear", "getyear", "getmonth", "unixtime_seconds_todatetime",
     "bin", "floor", "round", "abs", "log", "log10", "log2", "exp", "pow", "sqrt", "hash_sha256",
     "base64_encode_tostring", "base64_decode_tostring", "parse_url", "ipv4_is_private",
-    "ipv4_is_in_range", "toscalar",
+    "ipv4_is_in_range", "toscalar", "array_length",
 ];
 
 type Typed = (Expr, ScalarType);
@@ -80,11 +80,11 @@ impl Planner<'_> {
         let ExprKind::Name(f) = &callee.kind else {
             return Err(Error::unsupported(e.span, "calling this expression"));
         };
-        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            return Err(Error::unsupported(a.value.span, "named arguments"));
-        }
         if let Some(Binding::Function(def)) = self.lookup(&f.name).cloned() {
             return self.call_user_scalar(&f.name, &def, args, e, rel);
+        }
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            return Err(Error::unsupported(a.value.span, "named arguments"));
         }
         let name = f.name.as_str();
         let n = args.len();
@@ -381,10 +381,21 @@ impl Planner<'_> {
                 }
             }
             "extract_all" => {
-                arity(2, 2)?;
+                arity(2, 3)?;
                 let re = want!(arg!(0), 0, String);
-                let s = arg!(1);
-                (udf("kql_extract_all", vec![re.0, to_text(s.0, s.1)]), Dynamic)
+                if n == 3 {
+                    let g = want!(arg!(1), 1, Dynamic);
+                    let s = arg!(2);
+                    (udf("kql_extract_all_groups", vec![re.0, g.0, to_text(s.0, s.1)]), Dynamic)
+                } else {
+                    let s = arg!(1);
+                    (udf("kql_extract_all", vec![re.0, to_text(s.0, s.1)]), Dynamic)
+                }
+            }
+            "array_length" => {
+                arity(1, 1)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                (udf("kql_array_length", vec![d.0]), Long)
             }
             "replace_string" => {
                 arity(3, 3)?;
@@ -462,7 +473,7 @@ impl Planner<'_> {
                 let t = want!(arg!(1), 1, DateTime);
                 (udf("kql_datetime_part", vec![p, t.0]), Int)
             }
-            "hourofday" | "dayofmonth" | "dayofyear" | "getyear" | "getmonth" => {
+            "hourofday" | "dayofmonth" | "dayofyear" | "getyear" | "getmonth" | "monthofyear" => {
                 arity(1, 1)?;
                 let t = want!(arg!(0), 0, DateTime);
                 let part = match name {
@@ -514,7 +525,12 @@ impl Planner<'_> {
             "abs" => {
                 arity(1, 1)?;
                 let x = want!(arg!(0), 0, Int | Long | Real | Timespan);
-                (math::abs().call(vec![x.0]), x.1)
+                if x.1 == Timespan {
+                    let n = math::abs().call(vec![cast(x.0, DataType::Int64)]);
+                    (cast(n, arrow_type(Timespan)), Timespan)
+                } else {
+                    (math::abs().call(vec![x.0]), x.1)
+                }
             }
             "log" | "log10" | "log2" | "sqrt" => {
                 arity(1, 1)?;
@@ -675,12 +691,19 @@ impl Planner<'_> {
             }
             (Int | Long, Int | Long) => {
                 let (v, s) = (conform(x, Long), conform(size, Long));
-                (floor_multiple(v, s), Long)
+                // bin page: a non-positive bin size gives null.
+                let x = when(s.clone().gt(lit(0i64)), floor_multiple(v, s.clone()))
+                    .otherwise(lit(ScalarValue::Int64(None)))
+                    .map_err(|err| Error::plan(e.span, err))?;
+                (x, Long)
             }
             (a, b) if is_numeric(a) && is_numeric(b) => {
                 let (v, s) = (real(x), real(size));
                 let q = math::floor().call(vec![v / s.clone()]);
-                (q * s, Real)
+                let x = when(s.clone().gt(lit(0.0)), q * s)
+                    .otherwise(lit(ScalarValue::Float64(None)))
+                    .map_err(|err| Error::plan(e.span, err))?;
+                (x, Real)
             }
             _ => return Err(bad()),
         })
@@ -755,9 +778,40 @@ impl Planner<'_> {
                 ),
             ));
         }
+        // Positional arguments first, then `name = value` ones (let page:
+        // "f(c=7, a=12)").
+        let mut by_param: Vec<Option<&ast::Arg>> = vec![None; def.params.len()];
+        let mut positional = true;
+        for (i, a) in args.iter().enumerate() {
+            match &a.name {
+                None if positional => by_param[i] = Some(a),
+                None => {
+                    return Err(Error::invalid(
+                        a.value.span,
+                        "a positional argument cannot follow a named one",
+                    ));
+                }
+                Some(n) => {
+                    positional = false;
+                    let Some(k) = def.params.iter().position(|p| p.name.name == n.name) else {
+                        return Err(Error::invalid(
+                            n.span,
+                            format!("`{name}` has no parameter `{}`", n.name),
+                        ));
+                    };
+                    if by_param[k].is_some() {
+                        return Err(Error::invalid(
+                            n.span,
+                            format!("`{}` is given twice", n.name),
+                        ));
+                    }
+                    by_param[k] = Some(a);
+                }
+            }
+        }
         let mut scope = std::collections::HashMap::new();
         for (i, p) in def.params.iter().enumerate() {
-            let binding = match (&p.ty, args.get(i)) {
+            let binding = match (&p.ty, by_param[i]) {
                 (ast::ParamType::Tabular { .. }, Some(a)) => Binding::Table(self.tabular(&a.value)?),
                 (ast::ParamType::Tabular { .. }, None) => {
                     return Err(Error::invalid(
@@ -787,7 +841,7 @@ impl Planner<'_> {
                         x
                     } else {
                         return Err(Error::type_error(
-                            args.get(i).map_or(e.span, |a| a.value.span),
+                            by_param[i].map_or(e.span, |a| a.value.span),
                             format!(
                                 "`{name}` parameter `{}` is {}, the argument is {}",
                                 p.name.name,

@@ -57,9 +57,26 @@ impl Planner<'_> {
                         format!("unary minus needs a number or timespan, not {}", ty.name()),
                     ));
                 }
-                Ok(match op {
-                    UnaryOp::Neg => (Expr::Negative(Box::new(x)), ty),
-                    UnaryOp::Plus => (x, ty),
+                if *op == UnaryOp::Plus {
+                    return Ok((x, ty));
+                }
+                // Constants fold (`-1h`, `-5`); timespans negate as nanoseconds
+                // (DataFusion has no negation of durations).
+                Ok(match x {
+                    Expr::Literal(ScalarValue::Int64(Some(v)), _) => (lit(ScalarValue::Int64(v.checked_neg())), ty),
+                    Expr::Literal(ScalarValue::Int32(Some(v)), _) => (lit(ScalarValue::Int32(v.checked_neg())), ty),
+                    Expr::Literal(ScalarValue::Float64(Some(v)), _) => (lit(-v), ty),
+                    Expr::Literal(ScalarValue::DurationNanosecond(Some(v)), _) => {
+                        (lit(ScalarValue::DurationNanosecond(v.checked_neg())), ty)
+                    }
+                    x if ty == ScalarType::Timespan => {
+                        let n = super::arith::cast(x, datafusion::arrow::datatypes::DataType::Int64);
+                        (
+                            super::arith::cast(Expr::Negative(Box::new(n)), crate::types::arrow_type(ty)),
+                            ty,
+                        )
+                    }
+                    x => (Expr::Negative(Box::new(x)), ty),
                 })
             }
             ExprKind::Binary { op, left, right } => self.binary(*op, left, right, e, rel),
@@ -71,8 +88,26 @@ impl Planner<'_> {
                 low,
                 high,
             } => self.between(*negated, expr, low, high, e, rel),
-            ExprKind::Member { .. } | ExprKind::Index { .. } => {
-                Err(Error::unsupported(e.span, "dynamic property access"))
+            ExprKind::Member { expr, name } => {
+                let base = self.dynamic_base(expr, rel)?;
+                let key = lit(ScalarValue::Utf8(Some(name.name.clone())));
+                Ok((crate::functions::call("kql_dyn_get_key", vec![base, key]), ScalarType::Dynamic))
+            }
+            ExprKind::Index { expr, index } => {
+                let base = self.dynamic_base(expr, rel)?;
+                let (i, it) = self.scalar(index, rel)?;
+                let f = match it {
+                    ScalarType::String => "kql_dyn_get_key",
+                    ScalarType::Int | ScalarType::Long => "kql_dyn_get_index",
+                    other => {
+                        return Err(Error::type_error(
+                            index.span,
+                            format!("an index is a string or a whole number, not {}", other.name()),
+                        ));
+                    }
+                };
+                let i = if it == ScalarType::Int { super::arith::cast(i, datafusion::arrow::datatypes::DataType::Int64) } else { i };
+                Ok((crate::functions::call(f, vec![base, i]), ScalarType::Dynamic))
             }
             ExprKind::TypeOf(_) => Err(Error::invalid(
                 e.span,
@@ -88,6 +123,18 @@ impl Planner<'_> {
         }
     }
 
+    /// The value `.name` / `[i]` applies to: it must be dynamic.
+    fn dynamic_base(&mut self, e: &ast::Expr, rel: &Relation) -> Result<Expr> {
+        let (x, ty) = self.scalar(e, rel)?;
+        if ty != ScalarType::Dynamic {
+            return Err(Error::type_error(
+                e.span,
+                format!("only dynamic values have properties or elements; this is {}", ty.name()),
+            ));
+        }
+        Ok(x)
+    }
+
     fn literal(&mut self, l: &Literal, e: &ast::Expr) -> Result<(Expr, ScalarType)> {
         Ok(match l {
             Literal::Bool(v) => (lit(ScalarValue::Boolean(*v)), ScalarType::Bool),
@@ -100,6 +147,11 @@ impl Planner<'_> {
             ),
             Literal::DateTime(None) => (timestamp(None), ScalarType::DateTime),
             Literal::DateTime(Some(text)) => {
+                let text = text
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+                    .unwrap_or(text);
                 let nanos = parse_datetime(text).ok_or_else(|| {
                     Error::invalid(
                         e.span,
@@ -141,8 +193,24 @@ impl Planner<'_> {
         if let Some(c) = rel.column(&i.name) {
             return Ok((column(&c.name), c.ty));
         }
-        if let Some(Binding::Scalar(x, ty)) = self.lookup(&i.name) {
-            return Ok((x.clone(), *ty));
+        match self.lookup(&i.name).cloned() {
+            Some(Binding::Scalar(x, ty)) => return Ok((x, ty)),
+            // let page: a function without parameters may be called without
+            // parentheses (`let a = () {123}; ... x * a`).
+            Some(Binding::Function(def)) if def.params.is_empty() => {
+                let call = ast::Expr {
+                    kind: ExprKind::Call {
+                        callee: Box::new(ast::Expr {
+                            kind: ExprKind::Name(i.clone()),
+                            span: i.span,
+                        }),
+                        args: Vec::new(),
+                    },
+                    span: i.span,
+                };
+                return self.scalar(&call, rel);
+            }
+            _ => {}
         }
         let mut d = Diagnostic::new(
             codes::UNKNOWN_COLUMN,
@@ -193,6 +261,11 @@ impl Planner<'_> {
             }
             BinaryOp::Eq | BinaryOp::NotEq => {
                 comparable(lt, rt).then_some(()).ok_or_else(mismatch)?;
+                if lt == String && rt == String {
+                    // Strings are never null, so SQL equality is KQL's.
+                    let o = if op == BinaryOp::Eq { Operator::Eq } else { Operator::NotEq };
+                    return Ok((binary(l, o, r), Bool));
+                }
                 // null-values page: with exactly one null operand `==` is false
                 // and `!=` true; with two, null is "sticky". (SQL gives null
                 // for one null operand, and `not` would then drop the row.)

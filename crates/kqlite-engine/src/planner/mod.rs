@@ -58,6 +58,9 @@ pub struct Planner<'a> {
     catalog: &'a dyn Catalog,
     now: i64,
     scopes: Vec<HashMap<String, Binding>>,
+    /// The name of the pipe's input so far (a table name or the last `as`),
+    /// for `union withsource`.
+    pipe_name: Option<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -66,6 +69,7 @@ impl<'a> Planner<'a> {
             catalog,
             now,
             scopes: vec![HashMap::new()],
+            pipe_name: None,
         }
     }
 
@@ -162,6 +166,7 @@ impl<'a> Planner<'a> {
             catalog: self.catalog,
             now: self.now,
             scopes: self.scopes.clone(),
+            pipe_name: None,
         };
         inner.scopes.push(scope);
         for stmt in lets {
@@ -213,7 +218,12 @@ impl<'a> Planner<'a> {
             ExprKind::Paren(x) => self.tabular(x),
             ExprKind::Pipe { input, ops } => {
                 let mut rel = self.tabular(input)?;
+                let mut name = operator::as_name(input);
                 for op in ops {
+                    if let ast::OperatorKind::As { name: n, .. } = &op.kind {
+                        name = Some(n.name.clone());
+                    }
+                    self.pipe_name = name.clone();
                     rel = self.operator(op, rel)?;
                 }
                 Ok(rel)

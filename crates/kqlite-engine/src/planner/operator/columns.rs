@@ -160,6 +160,8 @@ impl Planner<'_> {
                     matched.sort();
                     matched.reverse();
                 }
+                Some("granny-asc") => matched.sort_by(|a, b| granny(a, b)),
+                Some("granny-desc") => matched.sort_by(|a, b| granny(b, a)),
                 Some(other) => {
                     return Err(Error::unsupported(
                         k.column.span,
@@ -179,6 +181,36 @@ impl Planner<'_> {
         );
         keep(input, &names, span)
     }
+}
+
+/// "Granny" order: text compared piecewise, runs of digits by their value
+/// (project-reorder page: `a20` comes before `a100`).
+fn granny(a: &str, b: &str) -> std::cmp::Ordering {
+    fn pieces(s: &str) -> Vec<(bool, String)> {
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for c in s.chars() {
+            let d = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((pd, p)) if *pd == d => p.push(c),
+                _ => out.push((d, c.to_string())),
+            }
+        }
+        out
+    }
+    let (pa, pb) = (pieces(a), pieces(b));
+    for (x, y) in pa.iter().zip(&pb) {
+        let ord = match (x, y) {
+            ((true, u), (true, v)) => {
+                let (u, v) = (u.trim_start_matches('0'), v.trim_start_matches('0'));
+                u.len().cmp(&v.len()).then_with(|| u.cmp(v))
+            }
+            ((_, u), (_, v)) => u.cmp(v),
+        };
+        if ord.is_ne() {
+            return ord;
+        }
+    }
+    pa.len().cmp(&pb.len())
 }
 
 #[cfg(test)]

@@ -26,17 +26,19 @@ fn dotnet_type(t: ScalarType) -> &'static str {
 
 impl Planner<'_> {
     /// `serialize` marks the input order as kept; kqlite plans keep the
-    /// order of a sorted input already. Computed columns (row_number() and
-    /// friends) are not implemented.
+    /// order of a sorted input already. Its columns are computed as by
+    /// `extend` (window functions such as row_number() are not implemented
+    /// and fail as unknown functions).
     pub(crate) fn plan_serialize(
         &mut self,
         items: &[ast::NamedExpr],
         input: Relation,
     ) -> Result<Relation> {
-        if let Some(i) = items.first() {
-            return Err(Error::unsupported(i.span, "`serialize` with computed columns"));
+        if items.is_empty() {
+            return Ok(input);
         }
-        Ok(input)
+        let span = items[0].span;
+        self.plan_extend(items, input, span)
     }
 
     /// `T | as Name`: binds Name to the result for the rest of the query.

@@ -51,7 +51,8 @@ impl Planner<'_> {
                 self.plan_top(params, count, key, input, op.span)
             }
             OperatorKind::Union { params, tables } => {
-                self.plan_union(params, Some(("union_arg0".into(), input)), tables, op.span)
+                let name = self.pipe_name.clone().unwrap_or_else(|| "union_arg0".into());
+                self.plan_union(params, Some((name, input)), tables, op.span)
             }
             OperatorKind::Serialize(items) => self.plan_serialize(items, input),
             OperatorKind::As { params, name } => self.plan_as(params, name, input),
@@ -134,6 +135,24 @@ pub(crate) fn project_columns(
         plan,
         columns: cols.into_iter().map(|(_, c)| c).collect(),
     })
+}
+
+/// The name a tabular expression gives itself: a table name, or the last
+/// `| as Name` of a pipe.
+pub(crate) fn as_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(i) => Some(i.name.clone()),
+        ExprKind::Paren(x) => as_name(x),
+        ExprKind::Pipe { input, ops } => ops
+            .iter()
+            .rev()
+            .find_map(|op| match &op.kind {
+                OperatorKind::As { name, .. } => Some(name.name.clone()),
+                _ => None,
+            })
+            .or_else(|| if ops.is_empty() { as_name(input) } else { None }),
+        _ => None,
+    }
 }
 
 /// A relation with the given columns and no rows.

@@ -9,7 +9,8 @@ use crate::planner::{Planner, Relation};
 use crate::schema::Column;
 use crate::types::arrow_type;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::logical_expr::{LogicalPlanBuilder, lit};
+use datafusion::common::Column as DfColumn;
+use datafusion::logical_expr::LogicalPlanBuilder;
 use kqlite_syntax::Span;
 use kqlite_syntax::ast::{self, ScalarType};
 
@@ -46,52 +47,37 @@ impl Planner<'_> {
                 ));
             }
         };
-        // Constant bounds, evaluated now, so the row count can be checked.
-        let consts: Vec<i64> = [(&a, from), (&b, to), (&s, step)]
-            .into_iter()
-            .map(|(x, e)| {
-                super::constant_i64(x).ok_or_else(|| {
-                    Error::unsupported(e.span, "a `range` bound computed from other values")
-                })
-            })
-            .collect::<Result<_>>()?;
-        let (lo, hi, st_v) = (consts[0], consts[1], consts[2]);
-        if st_v == 0 {
-            return Err(Error::invalid(step.span, "the `range` step is zero"));
-        }
-        let rows = (i128::from(hi) - i128::from(lo)) / i128::from(st_v) + 1;
-        if rows > MAX_ROWS {
-            return Err(Error::invalid(
-                span,
-                format!("`range` would make {rows} rows (at most {MAX_ROWS})"),
-            ));
-        }
-        let series = if rows <= 0 {
-            // Step pointing away from the end: no rows.
-            None
-        } else {
-            Some(datafusion::functions_nested::range::gen_series(
-                lit(lo),
-                lit(hi),
-                lit(st_v),
-            ))
-        };
-        let col = name.name.clone();
-        let plan = match series {
-            None => {
-                return super::empty_table(vec![Column { name: col, ty }], span);
+        let to_i64 = |x: datafusion::logical_expr::Expr| cast(x, DataType::Int64);
+        // With constant bounds the row count is checked before running.
+        if let (Some(lo), Some(hi), Some(st_v)) = (
+            super::constant_i64(&a),
+            super::constant_i64(&b),
+            super::constant_i64(&s),
+        ) {
+            if st_v == 0 {
+                return Err(Error::invalid(step.span, "the `range` step is zero"));
             }
-            Some(series) => LogicalPlanBuilder::empty(true)
-                .project(vec![series.alias(col.as_str())])
-                .and_then(|b| b.unnest_column(col.as_str()))
-                .and_then(|b| {
-                    let x = cast(column(&col), DataType::Int64);
-                    let x = if ty == Long { x } else { cast(x, arrow_type(ty)) };
-                    b.project(vec![x.alias(col.as_str())])
-                })
-                .and_then(|b| b.build())
-                .map_err(|e| Error::plan(span, e))?,
-        };
+            let rows = (i128::from(hi) - i128::from(lo)) / i128::from(st_v) + 1;
+            if rows > MAX_ROWS {
+                return Err(Error::invalid(
+                    span,
+                    format!("`range` would make {rows} rows (at most {MAX_ROWS})"),
+                ));
+            }
+        }
+        let series =
+            datafusion::functions_nested::range::gen_series(to_i64(a), to_i64(b), to_i64(s));
+        let col = name.name.clone();
+        let plan = LogicalPlanBuilder::empty(true)
+            .project(vec![series.alias(col.as_str())])
+            .and_then(|b| b.unnest_column(DfColumn::new_unqualified(col.as_str())))
+            .and_then(|b| {
+                let x = cast(column(&col), DataType::Int64);
+                let x = if ty == Long { x } else { cast(x, arrow_type(ty)) };
+                b.project(vec![x.alias(col.as_str())])
+            })
+            .and_then(|b| b.build())
+            .map_err(|e| Error::plan(span, e))?;
         Ok(Relation {
             plan,
             columns: vec![Column { name: col, ty }],

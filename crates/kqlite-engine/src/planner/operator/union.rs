@@ -47,6 +47,7 @@ impl Planner<'_> {
             }
         }
         let mut inputs: Vec<(String, Relation)> = first.into_iter().collect();
+        let offset = inputs.len();
         for (i, t) in tables.iter().enumerate() {
             match &t.kind {
                 ExprKind::Wildcard(p) => {
@@ -73,7 +74,7 @@ impl Planner<'_> {
                 _ => {
                     let name = match &t.kind {
                         ExprKind::Name(id) => id.name.clone(),
-                        _ => format!("union_arg{}", i),
+                        _ => super::as_name(t).unwrap_or_else(|| format!("union_arg{}", i + offset)),
                     };
                     inputs.push((name, self.tabular(t)?));
                 }
@@ -96,7 +97,18 @@ impl Planner<'_> {
         let mut out: Vec<(String, ScalarType, String)> = seen
             .iter()
             .map(|(n, t)| {
-                let out_name = if split(n) { format!("{n}_{}", t.name()) } else { n.clone() };
+                let mut out_name = if split(n) { format!("{n}_{}", t.name()) } else { n.clone() };
+                // A generated name that an input already uses gets a suffix
+                // (union page: "the column names were de-duplicated, producing
+                // a new column- `x_long1`").
+                if split(n) {
+                    let base = out_name.clone();
+                    let mut k = 1;
+                    while seen.iter().any(|(m, _)| *m == out_name) {
+                        out_name = format!("{base}{k}");
+                        k += 1;
+                    }
+                }
                 (n.clone(), *t, out_name)
             })
             .collect();
