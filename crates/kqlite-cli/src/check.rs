@@ -7,6 +7,7 @@ use crate::inputs::{self, Input};
 use crate::render::{Problem, ProblemKind, Renderer};
 use crate::{DataArgs, Outcome};
 use clap::Args;
+use kqlite_engine::{Error, Session};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -34,17 +35,27 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
-    if !args.syntax_only {
-        let ignored = if args.data.data.is_empty() {
-            ""
-        } else {
-            "; -d is not used yet"
+    // Binding sees the built-in schema of every known table, and the
+    // tables given with -d.
+    let session = if args.syntax_only {
+        None
+    } else {
+        let mut session = match Session::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Data;
+            }
         };
-        eprintln!(
-            "note: binding (names and types) is not implemented yet: only syntax is \
-             checked, as with --syntax-only{ignored}"
-        );
-    }
+        if let Err(outcome) = crate::data::load(&mut session, &args.data.data) {
+            return outcome;
+        }
+        if let Err(e) = session.register_builtin_schemas() {
+            eprintln!("error: {e}");
+            return Outcome::Data;
+        }
+        Some(session)
+    };
     let inputs = match inputs::collect(&args.paths, args.query) {
         Ok(inputs) => inputs,
         Err(message) => {
@@ -55,7 +66,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let renderer = Renderer::for_stderr();
     let mut outcome = Outcome::Success;
     for input in &inputs {
-        let problem = check_one(input);
+        let problem = check_one(input, session.as_ref());
         let line = match &problem {
             None => format!("{}: ok", name(input)),
             Some(problem) => problem.summary(),
@@ -82,14 +93,25 @@ pub fn run(args: CheckArgs) -> Outcome {
 }
 
 /// Checks one input; `None` when it is fine.
-fn check_one(input: &Input) -> Option<Problem> {
+fn check_one(input: &Input, session: Option<&Session>) -> Option<Problem> {
     let query = match inputs::load(input) {
         Ok(query) => query,
         Err(problem) => return Some(problem),
     };
-    match kqlite_syntax::parse(query.query()) {
+    let Some(session) = session else {
+        return match kqlite_syntax::parse(query.query()) {
+            Ok(_) => None,
+            Err(diagnostic) => Some(Problem::from_diagnostic(&query, diagnostic)),
+        };
+    };
+    match session.plan(query.query()) {
         Ok(_) => None,
-        Err(diagnostic) => Some(Problem::from_diagnostic(&query, diagnostic)),
+        Err(Error::Query(diagnostic)) => Some(Problem::from_diagnostic(&query, diagnostic)),
+        Err(e) => Some(Problem::from_diagnostic(
+            &query,
+            kqlite_syntax::Diagnostic::new("KQL107", e.to_string())
+                .with_label(kqlite_syntax::Span::new(0, 0), "while planning"),
+        )),
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod check;
 mod convert;
+mod data;
 mod explain;
 mod inputs;
 mod query;
@@ -64,7 +65,6 @@ pub enum Outcome {
     /// Bad usage: flags, a missing file.
     Usage = 2,
     /// Unreadable or malformed data.
-    #[allow(dead_code)] // Used once data sources exist.
     Data = 3,
     /// `kqlite test` ran and at least one test failed.
     #[allow(dead_code)] // Used once `kqlite test` exists.

@@ -27,10 +27,6 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: QueryArgs) -> Outcome {
-    if !args.data.data.is_empty() {
-        eprintln!("error: `-d` (reading tables from files) is not implemented yet");
-        return Outcome::Usage;
-    }
     if args.stats {
         eprintln!("error: `--stats` is not implemented yet");
         return Outcome::Usage;
@@ -55,6 +51,9 @@ pub fn run(args: QueryArgs) -> Outcome {
             return Outcome::Data;
         }
     };
+    if let Err(outcome) = crate::data::load(&mut session, &args.data.data) {
+        return outcome;
+    }
     if let Some(now) = &args.now {
         match kqlite_engine::datetime::parse_datetime(now) {
             Some(nanos) => session.set_now(nanos),

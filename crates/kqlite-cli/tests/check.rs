@@ -196,14 +196,56 @@ fn one_line_per_input_and_worst_exit_code() {
 }
 
 #[test]
-fn without_syntax_only_says_binding_is_missing() {
-    let run = kqlite(&["check", "-q", "SecurityAlert | take 10", "-d", "x.ndjson"]);
+fn binding_uses_builtin_schemas_without_data() {
+    // CLI.md: "Binding uses the built-in schemas of every known Sentinel /
+    // Defender table ... so a query over SigninLogs checks without any data."
+    let run = kqlite(&[
+        "check",
+        "-q",
+        "SigninLogs | where ResultType == \"0\" | take 10",
+    ]);
     assert_snapshot!(run.transcript(), @"
     exit: 0
     --- stdout
     <query>: ok
     --- stderr
-    note: binding (names and types) is not implemented yet: only syntax is checked, as with --syntax-only; -d is not used yet
+    ");
+}
+
+#[test]
+fn binding_reports_unknown_columns_with_a_suggestion() {
+    let run = kqlite(&["check", "-q", "SigninLogs | where ResultTyp == \"0\""]);
+    assert_snapshot!(run.transcript(), @r#"
+    exit: 1
+    --- stdout
+    <query>:1:20: error: unknown column `ResultTyp`
+    --- stderr
+    KQL102
+
+      × unknown column `ResultTyp`
+       ╭─[<query>:1:20]
+     1 │ SigninLogs | where ResultTyp == "0"
+       ·                    ────┬────
+       ·                        ╰── no column or scalar let has this name
+       ╰────
+      help: did you mean `ResultType`?
+    "#);
+}
+
+#[test]
+fn missing_data_file_is_bad_usage() {
+    let run = kqlite(&[
+        "check",
+        "-q",
+        "SecurityAlert | take 10",
+        "-d",
+        "no-such-file.ndjson",
+    ]);
+    assert_snapshot!(run.transcript(), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: -d no-such-file.ndjson: no-such-file.ndjson: no such file or directory
     ");
 }
 

@@ -59,10 +59,13 @@ fn unknown_column_is_invalid_with_a_span_and_a_suggestion() {
 
 #[test]
 fn unsupported_operator_is_rejected_by_name() {
-    let (code, _, err) = kqlite(&["query", "datatable(a:long) [1] | summarize count()"]);
+    let (code, _, err) = kqlite(&[
+        "query",
+        "datatable(a:long, t:datetime) [1, datetime(2024-01-01)] | make-series sum(a) on t step 1d",
+    ]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("operator 'summarize' is not supported yet"),
+        err.contains("operator 'make-series' is not supported yet"),
         "{err}"
     );
 }

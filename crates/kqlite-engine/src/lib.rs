@@ -20,6 +20,7 @@ pub mod output;
 mod planner;
 pub mod schema;
 mod session;
+pub mod source;
 pub mod types;
 
 pub use builtin_schemas::Flavor;

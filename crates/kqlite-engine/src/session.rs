@@ -91,6 +91,26 @@ impl Session {
         Ok(())
     }
 
+    /// Registers a table read from files.
+    pub fn register_loaded(&mut self, table: crate::source::LoadedTable) -> Result<()> {
+        self.register_batches(table.schema, table.batches)
+    }
+
+    /// Registers every built-in table schema as an empty table (for binding
+    /// queries without data, as `kqlite check` does). Tables already
+    /// registered keep their data.
+    pub fn register_builtin_schemas(&mut self) -> Result<()> {
+        for name in crate::schema::builtin_tables() {
+            if self.tables.contains_key(name) {
+                continue;
+            }
+            if let Some(s) = crate::schema::builtin(name) {
+                self.register_batches(s, Vec::new())?;
+            }
+        }
+        Ok(())
+    }
+
     fn now(&self) -> i64 {
         self.now.unwrap_or_else(|| {
             let d = std::time::SystemTime::now()

@@ -51,6 +51,26 @@ pub(crate) fn register(r: &mut Register<'_>) {
                 .collect(),
         ))
     });
+    // parse_json page: JSON text to a dynamic value; text that is not valid
+    // JSON becomes a dynamic string holding it; "" is null.
+    r("kql_parse_json", vec![vec![UTF8]], UTF8, |a| {
+        let s = strs(&a[0])?;
+        Ok(string_array(
+            (0..s.len())
+                .map(|i| {
+                    let text = get(s, i)?;
+                    if text.is_empty() {
+                        return None;
+                    }
+                    match serde_json::from_str::<Value>(text) {
+                        Ok(Value::Null) => None,
+                        Ok(v) => Some(v.to_string()),
+                        Err(_) => Some(Value::String(text.to_string()).to_string()),
+                    }
+                })
+                .collect(),
+        ))
+    });
     // array_length page: null when the value is not an array.
     r("kql_array_length", vec![vec![UTF8]], I64, |a| {
         let d = strs(&a[0])?;

@@ -27,7 +27,6 @@ pub(crate) fn longs(a: &ArrayRef) -> DfResult<&Int64Array> {
         .ok_or_else(|| wrong("Int64", a))
 }
 
-
 pub(crate) fn reals(a: &ArrayRef) -> DfResult<&Float64Array> {
     a.as_primitive_opt::<Float64Type>()
         .ok_or_else(|| wrong("Float64", a))
@@ -42,7 +41,6 @@ pub(crate) fn spans(a: &ArrayRef) -> DfResult<&DurationNanosecondArray> {
     a.as_primitive_opt::<DurationNanosecondType>()
         .ok_or_else(|| wrong("Duration(ns)", a))
 }
-
 
 /// The value at row `i`, or None when null.
 pub(crate) fn get<'a>(a: &'a StringArray, i: usize) -> Option<&'a str> {

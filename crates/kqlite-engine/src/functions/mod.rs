@@ -90,7 +90,10 @@ fn make(name: &'static str, sigs: Vec<Vec<DataType>>, ret: DataType, kernel: Ker
     let signature = if sigs.is_empty() {
         Signature::variadic_any(Volatility::Immutable)
     } else if sigs.len() == 1 {
-        Signature::exact(sigs.into_iter().next().unwrap_or_default(), Volatility::Immutable)
+        Signature::exact(
+            sigs.into_iter().next().unwrap_or_default(),
+            Volatility::Immutable,
+        )
     } else {
         Signature::one_of(
             sigs.into_iter().map(TypeSignature::Exact).collect(),
@@ -109,7 +112,9 @@ static UDFS: LazyLock<Vec<Arc<ScalarUDF>>> = LazyLock::new(|| {
     let mut v = Vec::new();
     text::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
     time::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
-    dynamic::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
+    dynamic::register(&mut |name, sigs, ret, kernel| {
+        v.push(Arc::new(make(name, sigs, ret, kernel)))
+    });
     agg::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
     v
 });

@@ -12,7 +12,9 @@ use serde_json::{Map, Value, json};
 pub(crate) fn register(r: &mut Register<'_>) {
     let s2 = || vec![vec![UTF8, UTF8]];
     r("kql_has", s2(), BOOL, |a| term_match(a, Term::Whole, false));
-    r("kql_has_cs", s2(), BOOL, |a| term_match(a, Term::Whole, true));
+    r("kql_has_cs", s2(), BOOL, |a| {
+        term_match(a, Term::Whole, true)
+    });
     r("kql_hasprefix", s2(), BOOL, |a| {
         term_match(a, Term::Prefix, false)
     });
@@ -34,11 +36,15 @@ pub(crate) fn register(r: &mut Register<'_>) {
     r("kql_endswith", s2(), BOOL, |a| {
         str2_bool(a, |s, t| lower(s).ends_with(&lower(t)))
     });
-    r("kql_contains_cs", s2(), BOOL, |a| str2_bool(a, |s, t| s.contains(t)));
+    r("kql_contains_cs", s2(), BOOL, |a| {
+        str2_bool(a, |s, t| s.contains(t))
+    });
     r("kql_startswith_cs", s2(), BOOL, |a| {
         str2_bool(a, |s, t| s.starts_with(t))
     });
-    r("kql_endswith_cs", s2(), BOOL, |a| str2_bool(a, |s, t| s.ends_with(t)));
+    r("kql_endswith_cs", s2(), BOOL, |a| {
+        str2_bool(a, |s, t| s.ends_with(t))
+    });
     r("kql_equals_ci", s2(), BOOL, |a| {
         str2_bool(a, |s, t| s == t || lower(s) == lower(t))
     });
@@ -100,33 +106,45 @@ pub(crate) fn register(r: &mut Register<'_>) {
     r("kql_tolong", vec![vec![UTF8]], I64, |a| {
         let s = strs(&a[0])?;
         Ok(long_array(
-            (0..s.len()).map(|i| get(s, i).and_then(parse_long)).collect(),
+            (0..s.len())
+                .map(|i| get(s, i).and_then(parse_long))
+                .collect(),
         ))
     });
     r("kql_toint", vec![vec![UTF8]], I32, |a| {
         let s = strs(&a[0])?;
         Ok(int_array(
             (0..s.len())
-                .map(|i| get(s, i).and_then(parse_long).and_then(|v| i32::try_from(v).ok()))
+                .map(|i| {
+                    get(s, i)
+                        .and_then(parse_long)
+                        .and_then(|v| i32::try_from(v).ok())
+                })
                 .collect(),
         ))
     });
     r("kql_todouble", vec![vec![UTF8]], F64, |a| {
         let s = strs(&a[0])?;
         Ok(real_array(
-            (0..s.len()).map(|i| get(s, i).and_then(parse_real)).collect(),
+            (0..s.len())
+                .map(|i| get(s, i).and_then(parse_real))
+                .collect(),
         ))
     });
     r("kql_tobool", vec![vec![UTF8]], BOOL, |a| {
         let s = strs(&a[0])?;
         Ok(bool_array(
-            (0..s.len()).map(|i| get(s, i).and_then(parse_bool)).collect(),
+            (0..s.len())
+                .map(|i| get(s, i).and_then(parse_bool))
+                .collect(),
         ))
     });
     r("kql_toguid", vec![vec![UTF8]], UTF8, |a| {
         let s = strs(&a[0])?;
         Ok(string_array(
-            (0..s.len()).map(|i| get(s, i).and_then(parse_guid)).collect(),
+            (0..s.len())
+                .map(|i| get(s, i).and_then(parse_guid))
+                .collect(),
         ))
     });
     r("kql_base64_encode", vec![vec![UTF8]], UTF8, |a| {
@@ -201,7 +219,12 @@ fn str2_bool(a: &[ArrayRef], f: impl Fn(&str, &str) -> bool) -> DfResult<ArrayRe
     let (s, t) = (strs(&a[0])?, strs(&a[1])?);
     Ok(bool_array(
         (0..s.len())
-            .map(|i| Some(f(get(s, i).unwrap_or_default(), get(t, i).unwrap_or_default())))
+            .map(|i| {
+                Some(f(
+                    get(s, i).unwrap_or_default(),
+                    get(t, i).unwrap_or_default(),
+                ))
+            })
             .collect(),
     ))
 }
@@ -233,7 +256,10 @@ fn has_term(hay: &str, needle: &str, kind: Term) -> bool {
         return true;
     }
     let first_alnum = needle.chars().next().is_some_and(char::is_alphanumeric);
-    let last_alnum = needle.chars().next_back().is_some_and(char::is_alphanumeric);
+    let last_alnum = needle
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
     let need_left = first_alnum && matches!(kind, Term::Whole | Term::Prefix);
     let need_right = last_alnum && matches!(kind, Term::Whole | Term::Suffix);
     hay.match_indices(needle).any(|(at, m)| {
@@ -385,7 +411,9 @@ fn extract_all_groups(a: &[ArrayRef]) -> DfResult<ArrayRef> {
                 Value::Array(
                     wanted
                         .iter()
-                        .map(|&g| Value::String(c.get(g).map(|m| m.as_str()).unwrap_or("").to_string()))
+                        .map(|&g| {
+                            Value::String(c.get(g).map(|m| m.as_str()).unwrap_or("").to_string())
+                        })
                         .collect(),
                 )
             })
@@ -526,7 +554,12 @@ fn parse_real(s: &str) -> Option<f64> {
         "NaN" => Some(f64::NAN),
         "Infinity" | "+Infinity" => Some(f64::INFINITY),
         "-Infinity" => Some(f64::NEG_INFINITY),
-        _ if t.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => None,
+        _ if t
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+        {
+            None
+        }
         _ => t.parse::<f64>().ok(),
     }
 }
@@ -584,7 +617,11 @@ fn parse_ipv4(s: &str) -> Option<u32> {
 }
 
 fn in_prefix(ip: u32, net: u32, bits: u32) -> bool {
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     ip & mask == net & mask
 }
 

@@ -14,19 +14,14 @@ const NANOS_PER_TICK: i64 = 100;
 const TICK_EPOCH_OFFSET: i128 = 62_135_596_800 * 1_000_000_000;
 
 pub(crate) fn register(r: &mut Register<'_>) {
-    r(
-        "kql_bin_datetime",
-        vec![vec![ts(), DUR]],
-        ts(),
-        |a| {
-            let (t, s) = (times(&a[0])?, spans(&a[1])?);
-            Ok(time_array(
-                (0..t.len())
-                    .map(|i| bin_datetime(get_ts(t, i)?, get_dur(s, i)?))
-                    .collect(),
-            ))
-        },
-    );
+    r("kql_bin_datetime", vec![vec![ts(), DUR]], ts(), |a| {
+        let (t, s) = (times(&a[0])?, spans(&a[1])?);
+        Ok(time_array(
+            (0..t.len())
+                .map(|i| bin_datetime(get_ts(t, i)?, get_dur(s, i)?))
+                .collect(),
+        ))
+    });
     for (name, unit, end) in [
         ("kql_startofday", Unit::Day, false),
         ("kql_startofweek", Unit::Week, false),
@@ -49,19 +44,14 @@ pub(crate) fn register(r: &mut Register<'_>) {
         };
         r(name, vec![vec![ts(), I64]], ts(), kernel);
     }
-    r(
-        "kql_datetime_add",
-        vec![vec![UTF8, I64, ts()]],
-        ts(),
-        |a| {
-            let (p, n, t) = (strs(&a[0])?, longs(&a[1])?, times(&a[2])?);
-            Ok(time_array(
-                (0..t.len())
-                    .map(|i| datetime_add(get(p, i)?, get_i64(n, i)?, get_ts(t, i)?))
-                    .collect(),
-            ))
-        },
-    );
+    r("kql_datetime_add", vec![vec![UTF8, I64, ts()]], ts(), |a| {
+        let (p, n, t) = (strs(&a[0])?, longs(&a[1])?, times(&a[2])?);
+        Ok(time_array(
+            (0..t.len())
+                .map(|i| datetime_add(get(p, i)?, get_i64(n, i)?, get_ts(t, i)?))
+                .collect(),
+        ))
+    });
     r(
         "kql_datetime_diff",
         vec![vec![UTF8, ts(), ts()]],
@@ -94,49 +84,45 @@ pub(crate) fn register(r: &mut Register<'_>) {
                 .collect(),
         ))
     });
-    r(
-        "kql_format_datetime",
-        vec![vec![ts(), UTF8]],
-        UTF8,
-        |a| {
-            let (t, f) = (times(&a[0])?, strs(&a[1])?);
-            Ok(string_array(
-                (0..t.len())
-                    .map(|i| {
-                        Some(
-                            get_ts(t, i)
-                                .and_then(|n| format_datetime(n, get(f, i).unwrap_or_default()))
-                                .unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-            ))
-        },
-    );
-    r(
-        "kql_format_timespan",
-        vec![vec![DUR, UTF8]],
-        UTF8,
-        |a| {
-            let (t, f) = (spans(&a[0])?, strs(&a[1])?);
-            Ok(string_array(
-                (0..t.len())
-                    .map(|i| {
-                        Some(
-                            get_dur(t, i)
-                                .map(|n| format_timespan(n, get(f, i).unwrap_or_default()))
-                                .unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-            ))
-        },
-    );
+    r("kql_format_datetime", vec![vec![ts(), UTF8]], UTF8, |a| {
+        let (t, f) = (times(&a[0])?, strs(&a[1])?);
+        Ok(string_array(
+            (0..t.len())
+                .map(|i| {
+                    Some(
+                        get_ts(t, i)
+                            .and_then(|n| format_datetime(n, get(f, i).unwrap_or_default()))
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        ))
+    });
+    r("kql_format_timespan", vec![vec![DUR, UTF8]], UTF8, |a| {
+        let (t, f) = (spans(&a[0])?, strs(&a[1])?);
+        Ok(string_array(
+            (0..t.len())
+                .map(|i| {
+                    Some(
+                        get_dur(t, i)
+                            .map(|n| format_timespan(n, get(f, i).unwrap_or_default()))
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        ))
+    });
     r("kql_datetime_tostring", vec![vec![ts()]], UTF8, |a| {
         let t = times(&a[0])?;
         Ok(string_array(
             (0..t.len())
-                .map(|i| Some(get_ts(t, i).map(crate::format::datetime).unwrap_or_default()))
+                .map(|i| {
+                    Some(
+                        get_ts(t, i)
+                            .map(crate::format::datetime)
+                            .unwrap_or_default(),
+                    )
+                })
                 .collect(),
         ))
     });
@@ -144,7 +130,13 @@ pub(crate) fn register(r: &mut Register<'_>) {
         let t = spans(&a[0])?;
         Ok(string_array(
             (0..t.len())
-                .map(|i| Some(get_dur(t, i).map(crate::format::timespan).unwrap_or_default()))
+                .map(|i| {
+                    Some(
+                        get_dur(t, i)
+                            .map(crate::format::timespan)
+                            .unwrap_or_default(),
+                    )
+                })
                 .collect(),
         ))
     });
@@ -399,7 +391,12 @@ fn format_timespan(nanos: i64, fmt: &str) -> String {
     let abs = i128::from(nanos).unsigned_abs();
     let secs = (abs / 1_000_000_000) as u64;
     let sub = (abs % 1_000_000_000) as i64;
-    let (days, h, m, s) = (secs / 86_400, (secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    let (days, h, m, s) = (
+        secs / 86_400,
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+    );
     let mut out = String::new();
     if neg {
         out.push('-');

@@ -24,9 +24,31 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, lit, when};
 use kqlite_syntax::ast::{self, ExprKind, ScalarType};
 
 const AGGREGATES: &[&str] = &[
-    "count", "countif", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif",
-    "dcount", "dcountif", "make_set", "make_set_if", "make_list", "make_list_if", "arg_max",
-    "arg_min", "take_any", "any", "percentile", "stdev", "stdevp", "variance", "variancep",
+    "count",
+    "countif",
+    "sum",
+    "sumif",
+    "avg",
+    "avgif",
+    "min",
+    "max",
+    "minif",
+    "maxif",
+    "dcount",
+    "dcountif",
+    "make_set",
+    "make_set_if",
+    "make_list",
+    "make_list_if",
+    "arg_max",
+    "arg_min",
+    "take_any",
+    "any",
+    "percentile",
+    "stdev",
+    "stdevp",
+    "variance",
+    "variancep",
 ];
 
 pub(crate) fn is_aggregate(name: &str) -> bool {
@@ -100,7 +122,10 @@ impl Planner<'_> {
             ));
         };
         let ExprKind::Name(f) = &callee.kind else {
-            return Err(Error::invalid(item.expr.span, "not an aggregation function"));
+            return Err(Error::invalid(
+                item.expr.span,
+                "not an aggregation function",
+            ));
         };
         let name = f.name.as_str();
         if !is_aggregate(name) {
@@ -111,7 +136,8 @@ impl Planner<'_> {
             };
             let mut d = kqlite_syntax::Diagnostic::new(crate::error::codes::UNKNOWN_FUNCTION, msg)
                 .with_label(f.span, "not an aggregation function kqlite knows");
-            if let Some(s) = kqlite_syntax::suggest::did_you_mean(name, AGGREGATES.iter().copied()) {
+            if let Some(s) = kqlite_syntax::suggest::did_you_mean(name, AGGREGATES.iter().copied())
+            {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
             return Err(Error::Query(d));
@@ -130,7 +156,10 @@ impl Planner<'_> {
         // Implicit output name: prefix + "_" + the argument's column name.
         let explicit = item.names.first().map(|i| i.name.clone());
         if item.names.len() > 1 && !matches!(name, "arg_max" | "arg_min" | "take_any" | "any") {
-            return Err(Error::unsupported(item.span, "assigning several names here"));
+            return Err(Error::unsupported(
+                item.span,
+                "assigning several names here",
+            ));
         }
         let implicit = |prefix: &str, arg: Option<&ast::Expr>| -> Result<String> {
             if let Some(e) = &explicit {
@@ -141,7 +170,9 @@ impl Planner<'_> {
                 Some(ExprKind::Name(i)) => Ok(format!("{prefix}_{}", i.name)),
                 Some(_) => Err(Error::unsupported(
                     item.expr.span,
-                    format!("the implicit name of `{name}` over an expression (write Name = {name}(...))"),
+                    format!(
+                        "the implicit name of `{name}` over an expression (write Name = {name}(...))"
+                    ),
                 )),
             }
         };
@@ -161,11 +192,20 @@ impl Planner<'_> {
                 } else {
                     arity(1, 1)?;
                     let p = bool_arg(scalar(0)?, args_v[0].span, name)?;
-                    (Some(p), explicit.clone().unwrap_or_else(|| "countif_".into()))
+                    (
+                        Some(p),
+                        explicit.clone().unwrap_or_else(|| "countif_".into()),
+                    )
                 };
                 let counted = only_if(lit(1i64), pred)?;
                 let c = plan.add(count::count_udaf().call(vec![counted]));
-                plan.outputs.push((c, Column { name: out_name, ty: ScalarType::Long }));
+                plan.outputs.push((
+                    c,
+                    Column {
+                        name: out_name,
+                        ty: ScalarType::Long,
+                    },
+                ));
             }
             "sum" | "sumif" | "avg" | "avgif" => {
                 let cond = name.ends_with("if");
@@ -185,18 +225,27 @@ impl Planner<'_> {
                 let base = name.trim_end_matches("if");
                 let out_name = implicit(name, args_v.first().copied())?;
                 let _ = base;
-                let rows = plan.add(count::count_udaf().call(vec![only_if(lit(1i64), pred.clone())?]));
+                let rows =
+                    plan.add(count::count_udaf().call(vec![only_if(lit(1i64), pred.clone())?]));
                 let (value, ty, empty) = if name.starts_with("sum") {
                     let ty = match x.1 {
                         ScalarType::Real => ScalarType::Real,
                         ScalarType::Timespan => ScalarType::Timespan,
                         _ => ScalarType::Long,
                     };
-                    let input = if ty == ScalarType::Long { cast(x.0, DataType::Int64) } else { x.0 };
+                    let input = if ty == ScalarType::Long {
+                        cast(x.0, DataType::Int64)
+                    } else {
+                        x.0
+                    };
                     if ty == ScalarType::Timespan {
                         return Err(Error::unsupported(item.expr.span, "sum of timespans"));
                     }
-                    let zero = if ty == ScalarType::Real { lit(0.0) } else { lit(0i64) };
+                    let zero = if ty == ScalarType::Real {
+                        lit(0.0)
+                    } else {
+                        lit(0i64)
+                    };
                     (sum::sum_udaf().call(vec![only_if(input, pred)?]), ty, zero)
                 } else {
                     if x.1 == ScalarType::Timespan {
@@ -238,7 +287,13 @@ impl Planner<'_> {
                     min_max::max_udaf()
                 };
                 let v = plan.add(f.call(vec![only_if(x.0, pred)?]));
-                plan.outputs.push((v, Column { name: out_name, ty: x.1 }));
+                plan.outputs.push((
+                    v,
+                    Column {
+                        name: out_name,
+                        ty: x.1,
+                    },
+                ));
             }
             "dcount" | "dcountif" => {
                 let cond = name == "dcountif";
@@ -255,7 +310,13 @@ impl Planner<'_> {
                 let c = count::count_udaf().call(vec![only_if(x.0, pred)?]);
                 let c = build(c.distinct())?;
                 let v = plan.add(c);
-                plan.outputs.push((v, Column { name: out_name, ty: ScalarType::Long }));
+                plan.outputs.push((
+                    v,
+                    Column {
+                        name: out_name,
+                        ty: ScalarType::Long,
+                    },
+                ));
             }
             "make_set" | "make_set_if" | "make_list" | "make_list_if" => {
                 let cond = name.ends_with("_if");
@@ -288,7 +349,11 @@ impl Planner<'_> {
                     // make-set page: "maxSize ... default and max value of 1048576".
                     None => 1_048_576,
                 };
-                let prefix = if name.starts_with("make_set") { "set" } else { "list" };
+                let prefix = if name.starts_with("make_set") {
+                    "set"
+                } else {
+                    "list"
+                };
                 let out_name = implicit(prefix, args_v.first().copied())?;
                 let mut b = array_agg::array_agg_udaf().call(vec![x.0]).filter(keep);
                 if prefix == "set" {
@@ -296,22 +361,39 @@ impl Planner<'_> {
                 }
                 let v = plan.add(build(b)?);
                 let out = functions::call("kql_list_to_dynamic", vec![v, lit(max), lit(mode)]);
-                plan.outputs.push((out, Column { name: out_name, ty: ScalarType::Dynamic }));
+                plan.outputs.push((
+                    out,
+                    Column {
+                        name: out_name,
+                        ty: ScalarType::Dynamic,
+                    },
+                ));
             }
             "percentile" => {
                 arity(2, 2)?;
                 let x = scalar(0)?;
                 if !is_numeric(x.1) && !matches!(x.1, ScalarType::DateTime | ScalarType::Timespan) {
-                    return Err(Error::type_error(args_v[0].span, "percentile needs a number"));
+                    return Err(Error::type_error(
+                        args_v[0].span,
+                        "percentile needs a number",
+                    ));
                 }
                 let p = match scalar(1)?.0 {
                     Expr::Literal(ScalarValue::Int32(Some(v)), _) => f64::from(v),
                     Expr::Literal(ScalarValue::Int64(Some(v)), _) => v as f64,
                     Expr::Literal(ScalarValue::Float64(Some(v)), _) => v,
-                    _ => return Err(Error::invalid(args_v[1].span, "the percentile must be a constant")),
+                    _ => {
+                        return Err(Error::invalid(
+                            args_v[1].span,
+                            "the percentile must be a constant",
+                        ));
+                    }
                 };
                 if !(0.0..=100.0).contains(&p) {
-                    return Err(Error::invalid(args_v[1].span, "the percentile must be between 0 and 100"));
+                    return Err(Error::invalid(
+                        args_v[1].span,
+                        "the percentile must be between 0 and 100",
+                    ));
                 }
                 let out_name = match &explicit {
                     Some(e) => e.clone(),
@@ -332,13 +414,22 @@ impl Planner<'_> {
                 let rank = datafusion::functions::core::greatest()
                     .call(vec![cast(rank, DataType::Int64), lit(1i64)]);
                 let out = extract::array_element(sorted, rank);
-                plan.outputs.push((out, Column { name: out_name, ty: x.1 }));
+                plan.outputs.push((
+                    out,
+                    Column {
+                        name: out_name,
+                        ty: x.1,
+                    },
+                ));
             }
             "stdev" | "stdevp" | "variance" | "variancep" => {
                 arity(1, 1)?;
                 let x = scalar(0)?;
                 if !is_numeric(x.1) {
-                    return Err(Error::type_error(args_v[0].span, format!("`{name}` needs a number")));
+                    return Err(Error::type_error(
+                        args_v[0].span,
+                        format!("`{name}` needs a number"),
+                    ));
                 }
                 let out_name = implicit(name, args_v.first().copied())?;
                 let f = match name {
@@ -351,7 +442,13 @@ impl Planner<'_> {
                 // Empty input gives 0 (summarize page, default values); so does
                 // a single value, whose sample deviation is undefined.
                 let out = datafusion::functions::core::coalesce().call(vec![v, lit(0.0)]);
-                plan.outputs.push((out, Column { name: out_name, ty: ScalarType::Real }));
+                plan.outputs.push((
+                    out,
+                    Column {
+                        name: out_name,
+                        ty: ScalarType::Real,
+                    },
+                ));
             }
             "arg_max" | "arg_min" | "take_any" | "any" => {
                 let is_arg = name.starts_with("arg_");
@@ -367,12 +464,20 @@ impl Planner<'_> {
                         (None, _) => {
                             return Err(Error::unsupported(
                                 args_v[0].span,
-                                format!("`{name}` over an expression without a name (write Name = expr)"),
+                                format!(
+                                    "`{name}` over an expression without a name (write Name = expr)"
+                                ),
                             ));
                         }
                     };
                     order = Some(k.clone().sort(name == "arg_min", false));
-                    fields.push((k, Column { name: kname, ty: kt }));
+                    fields.push((
+                        k,
+                        Column {
+                            name: kname,
+                            ty: kt,
+                        },
+                    ));
                     written.next();
                 }
                 for (i, a) in written {

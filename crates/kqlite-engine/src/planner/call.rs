@@ -20,17 +20,83 @@ use std::sync::Arc;
 
 /// Every scalar function name kqlite implements (for did-you-mean).
 pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
-    "now", "ago", "tostring", "toint", "tolong", "todouble", "toreal", "tobool", "toboolean",
-    "todatetime", "totimespan", "toguid", "iff", "iif", "case", "coalesce", "isempty",
-    "isnotempty", "isnull", "isnotnull", "not", "strcat", "strcat_delim", "strlen", "tolower",
-    "toupper", "substring", "split", "extract", "extract_all", "replace_string", "replace_regex",
-    "trim", "trim_start", "trim_end", "indexof", "startofday", "startofweek", "startofmonth",
-    "startofyear", "endofday", "endofweek", "endofmonth", "endofyear", "datetime_add",
-    "datetime_diff", "datetime_part", "format_datetime", "format_timespan", "dayofweek",
-    "hourofday", "dayofmonth", "monthofyear", "dayofyear", "getyear", "getmonth", "unixtime_seconds_todatetime",
-    "bin", "floor", "round", "abs", "log", "log10", "log2", "exp", "pow", "sqrt", "hash_sha256",
-    "base64_encode_tostring", "base64_decode_tostring", "parse_url", "ipv4_is_private",
-    "ipv4_is_in_range", "toscalar", "array_length",
+    "now",
+    "ago",
+    "tostring",
+    "toint",
+    "tolong",
+    "todouble",
+    "toreal",
+    "tobool",
+    "toboolean",
+    "todatetime",
+    "totimespan",
+    "toguid",
+    "iff",
+    "iif",
+    "case",
+    "coalesce",
+    "isempty",
+    "isnotempty",
+    "isnull",
+    "isnotnull",
+    "not",
+    "strcat",
+    "strcat_delim",
+    "strlen",
+    "tolower",
+    "toupper",
+    "substring",
+    "split",
+    "extract",
+    "extract_all",
+    "replace_string",
+    "replace_regex",
+    "trim",
+    "trim_start",
+    "trim_end",
+    "indexof",
+    "startofday",
+    "startofweek",
+    "startofmonth",
+    "startofyear",
+    "endofday",
+    "endofweek",
+    "endofmonth",
+    "endofyear",
+    "datetime_add",
+    "datetime_diff",
+    "datetime_part",
+    "format_datetime",
+    "format_timespan",
+    "dayofweek",
+    "hourofday",
+    "dayofmonth",
+    "monthofyear",
+    "dayofyear",
+    "getyear",
+    "getmonth",
+    "unixtime_seconds_todatetime",
+    "bin",
+    "floor",
+    "round",
+    "abs",
+    "log",
+    "log10",
+    "log2",
+    "exp",
+    "pow",
+    "sqrt",
+    "hash_sha256",
+    "base64_encode_tostring",
+    "base64_decode_tostring",
+    "parse_url",
+    "ipv4_is_private",
+    "ipv4_is_in_range",
+    "toscalar",
+    "array_length",
+    "parse_json",
+    "todynamic",
 ];
 
 type Typed = (Expr, ScalarType);
@@ -182,7 +248,12 @@ impl Planner<'_> {
                     Bool => x.0,
                     String | Dynamic => udf("kql_tobool", vec![to_text(x.0, x.1)]),
                     t if is_numeric(t) => real(x).not_eq(lit(0.0)),
-                    t => return Err(Error::unsupported(e.span, format!("`{name}` of a {}", t.name()))),
+                    t => {
+                        return Err(Error::unsupported(
+                            e.span,
+                            format!("`{name}` of a {}", t.name()),
+                        ));
+                    }
                 };
                 (converted, Bool)
             }
@@ -217,7 +288,11 @@ impl Planner<'_> {
                 let ty = unify(&[a.1, b.1]).ok_or_else(|| {
                     Error::type_error(
                         e.span,
-                        format!("`{name}` branches differ: {} and {}", a.1.name(), b.1.name()),
+                        format!(
+                            "`{name}` branches differ: {} and {}",
+                            a.1.name(),
+                            b.1.name()
+                        ),
                     )
                 })?;
                 let x = when(c.0, conform(a, ty))
@@ -242,8 +317,9 @@ impl Planner<'_> {
                 let otherwise = arg!(n - 1);
                 let mut types: Vec<ScalarType> = values.iter().map(|v| v.1).collect();
                 types.push(otherwise.1);
-                let ty = unify(&types)
-                    .ok_or_else(|| Error::type_error(e.span, "`case` values have different types"))?;
+                let ty = unify(&types).ok_or_else(|| {
+                    Error::type_error(e.span, "`case` values have different types")
+                })?;
                 let mut it = preds.into_iter().zip(values);
                 let Some((p0, v0)) = it.next() else {
                     return Err(Error::invalid(e.span, "`case` needs a predicate"));
@@ -261,18 +337,22 @@ impl Planner<'_> {
                 arity(1, 64)?;
                 let xs: Vec<Typed> = (0..n).map(|i| Ok(arg!(i))).collect::<Result<_>>()?;
                 let types: Vec<ScalarType> = xs.iter().map(|x| x.1).collect();
-                let ty = unify(&types)
-                    .ok_or_else(|| Error::type_error(e.span, "`coalesce` arguments have different types"))?;
+                let ty = unify(&types).ok_or_else(|| {
+                    Error::type_error(e.span, "`coalesce` arguments have different types")
+                })?;
                 if ty == String {
                     // coalesce page: "the first non-null (or non-empty for string) expression".
                     let mut it = xs.into_iter().map(|x| x.0);
                     let last = it.next_back().unwrap_or_else(|| lit(""));
                     let firsts: Vec<Expr> = it.collect();
-                    let x = firsts.into_iter().rev().fold(Ok(last), |acc: Result<Expr>, x| {
-                        when(x.clone().not_eq(lit("")), x)
-                            .otherwise(acc?)
-                            .map_err(|err| Error::plan(e.span, err))
-                    })?;
+                    let x = firsts
+                        .into_iter()
+                        .rev()
+                        .fold(Ok(last), |acc: Result<Expr>, x| {
+                            when(x.clone().not_eq(lit("")), x)
+                                .otherwise(acc?)
+                                .map_err(|err| Error::plan(e.span, err))
+                        })?;
                     (x, String)
                 } else {
                     let args = xs.into_iter().map(|x| conform(x, ty)).collect();
@@ -287,7 +367,14 @@ impl Planner<'_> {
                     Dynamic | Guid => x.0.clone().is_null().or(x.0.eq(lit(""))),
                     _ => x.0.is_null(),
                 };
-                (if name == "isempty" { empty } else { empty.not() }, Bool)
+                (
+                    if name == "isempty" {
+                        empty
+                    } else {
+                        empty.not()
+                    },
+                    Bool,
+                )
             }
             "isnull" | "isnotnull" => {
                 arity(1, 1)?;
@@ -386,10 +473,24 @@ impl Planner<'_> {
                 if n == 3 {
                     let g = want!(arg!(1), 1, Dynamic);
                     let s = arg!(2);
-                    (udf("kql_extract_all_groups", vec![re.0, g.0, to_text(s.0, s.1)]), Dynamic)
+                    (
+                        udf("kql_extract_all_groups", vec![re.0, g.0, to_text(s.0, s.1)]),
+                        Dynamic,
+                    )
                 } else {
                     let s = arg!(1);
-                    (udf("kql_extract_all", vec![re.0, to_text(s.0, s.1)]), Dynamic)
+                    (
+                        udf("kql_extract_all", vec![re.0, to_text(s.0, s.1)]),
+                        Dynamic,
+                    )
+                }
+            }
+            "parse_json" | "todynamic" | "parsejson" | "toobject" => {
+                arity(1, 1)?;
+                let x = want!(arg!(0), 0, String | Dynamic);
+                match x.1 {
+                    Dynamic => x,
+                    _ => (udf("kql_parse_json", vec![x.0]), Dynamic),
                 }
             }
             "array_length" => {
@@ -611,7 +712,10 @@ impl Planner<'_> {
         if super::aggregate::is_aggregate(&f.name) {
             return Error::invalid(
                 f.span,
-                format!("`{}` is an aggregation function: use it in summarize", f.name),
+                format!(
+                    "`{}` is an aggregation function: use it in summarize",
+                    f.name
+                ),
             );
         }
         let mut d = Diagnostic::new(
@@ -632,19 +736,35 @@ impl Planner<'_> {
     /// names the reference lists.
     fn datetime_part_name(&mut self, a: &ast::Expr, rel: &Relation, f: &str) -> Result<Expr> {
         const PARTS: &[&str] = &[
-            "year", "quarter", "month", "week", "day", "hour", "minute", "second",
-            "millisecond", "microsecond", "nanosecond", "week_of_year", "dayofyear",
+            "year",
+            "quarter",
+            "month",
+            "week",
+            "day",
+            "hour",
+            "minute",
+            "second",
+            "millisecond",
+            "microsecond",
+            "nanosecond",
+            "week_of_year",
+            "dayofyear",
         ];
         let (x, ty) = self.scalar(a, rel)?;
         if ty != ScalarType::String {
-            return Err(Error::type_error(a.span, format!("`{f}` takes the part as a string")));
+            return Err(Error::type_error(
+                a.span,
+                format!("`{f}` takes the part as a string"),
+            ));
         }
         if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = &x
             && !PARTS.contains(&p.to_ascii_lowercase().as_str())
         {
             return Err(Error::invalid(
                 a.span,
-                format!("`{p}` is not a datetime part (year, quarter, month, week, day, hour, minute, second, millisecond, microsecond, nanosecond)"),
+                format!(
+                    "`{p}` is not a datetime part (year, quarter, month, week, day, hour, minute, second, millisecond, microsecond, nanosecond)"
+                ),
             ));
         }
         Ok(x)
@@ -812,7 +932,9 @@ impl Planner<'_> {
         let mut scope = std::collections::HashMap::new();
         for (i, p) in def.params.iter().enumerate() {
             let binding = match (&p.ty, by_param[i]) {
-                (ast::ParamType::Tabular { .. }, Some(a)) => Binding::Table(self.tabular(&a.value)?),
+                (ast::ParamType::Tabular { .. }, Some(a)) => {
+                    Binding::Table(self.tabular(&a.value)?)
+                }
                 (ast::ParamType::Tabular { .. }, None) => {
                     return Err(Error::invalid(
                         e.span,
@@ -837,7 +959,10 @@ impl Planner<'_> {
                         x
                     } else if is_numeric(xt) && is_numeric(*ty) {
                         cast(x, arrow_type(*ty))
-                    } else if matches!((xt, *ty), (ScalarType::Dynamic, _) | (_, ScalarType::Dynamic)) {
+                    } else if matches!(
+                        (xt, *ty),
+                        (ScalarType::Dynamic, _) | (_, ScalarType::Dynamic)
+                    ) {
                         x
                     } else {
                         return Err(Error::type_error(
@@ -872,12 +997,20 @@ impl Planner<'_> {
         for stmt in lets {
             match &stmt.kind {
                 ast::StatementKind::Let(l) => self.plan_let(l, stmt.span)?,
-                _ => return Err(Error::unsupported(stmt.span, "this statement in a function body")),
+                _ => {
+                    return Err(Error::unsupported(
+                        stmt.span,
+                        "this statement in a function body",
+                    ));
+                }
             }
         }
         match &result.kind {
             ast::StatementKind::Query(x) => last(self, x),
-            _ => Err(Error::invalid(result.span, "a function body ends with an expression")),
+            _ => Err(Error::invalid(
+                result.span,
+                "a function body ends with an expression",
+            )),
         }
     }
 }

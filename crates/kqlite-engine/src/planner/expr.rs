@@ -63,16 +63,24 @@ impl Planner<'_> {
                 // Constants fold (`-1h`, `-5`); timespans negate as nanoseconds
                 // (DataFusion has no negation of durations).
                 Ok(match x {
-                    Expr::Literal(ScalarValue::Int64(Some(v)), _) => (lit(ScalarValue::Int64(v.checked_neg())), ty),
-                    Expr::Literal(ScalarValue::Int32(Some(v)), _) => (lit(ScalarValue::Int32(v.checked_neg())), ty),
+                    Expr::Literal(ScalarValue::Int64(Some(v)), _) => {
+                        (lit(ScalarValue::Int64(v.checked_neg())), ty)
+                    }
+                    Expr::Literal(ScalarValue::Int32(Some(v)), _) => {
+                        (lit(ScalarValue::Int32(v.checked_neg())), ty)
+                    }
                     Expr::Literal(ScalarValue::Float64(Some(v)), _) => (lit(-v), ty),
                     Expr::Literal(ScalarValue::DurationNanosecond(Some(v)), _) => {
                         (lit(ScalarValue::DurationNanosecond(v.checked_neg())), ty)
                     }
                     x if ty == ScalarType::Timespan => {
-                        let n = super::arith::cast(x, datafusion::arrow::datatypes::DataType::Int64);
+                        let n =
+                            super::arith::cast(x, datafusion::arrow::datatypes::DataType::Int64);
                         (
-                            super::arith::cast(Expr::Negative(Box::new(n)), crate::types::arrow_type(ty)),
+                            super::arith::cast(
+                                Expr::Negative(Box::new(n)),
+                                crate::types::arrow_type(ty),
+                            ),
                             ty,
                         )
                     }
@@ -91,7 +99,10 @@ impl Planner<'_> {
             ExprKind::Member { expr, name } => {
                 let base = self.dynamic_base(expr, rel)?;
                 let key = lit(ScalarValue::Utf8(Some(name.name.clone())));
-                Ok((crate::functions::call("kql_dyn_get_key", vec![base, key]), ScalarType::Dynamic))
+                Ok((
+                    crate::functions::call("kql_dyn_get_key", vec![base, key]),
+                    ScalarType::Dynamic,
+                ))
             }
             ExprKind::Index { expr, index } => {
                 let base = self.dynamic_base(expr, rel)?;
@@ -102,12 +113,22 @@ impl Planner<'_> {
                     other => {
                         return Err(Error::type_error(
                             index.span,
-                            format!("an index is a string or a whole number, not {}", other.name()),
+                            format!(
+                                "an index is a string or a whole number, not {}",
+                                other.name()
+                            ),
                         ));
                     }
                 };
-                let i = if it == ScalarType::Int { super::arith::cast(i, datafusion::arrow::datatypes::DataType::Int64) } else { i };
-                Ok((crate::functions::call(f, vec![base, i]), ScalarType::Dynamic))
+                let i = if it == ScalarType::Int {
+                    super::arith::cast(i, datafusion::arrow::datatypes::DataType::Int64)
+                } else {
+                    i
+                };
+                Ok((
+                    crate::functions::call(f, vec![base, i]),
+                    ScalarType::Dynamic,
+                ))
             }
             ExprKind::TypeOf(_) => Err(Error::invalid(
                 e.span,
@@ -129,7 +150,10 @@ impl Planner<'_> {
         if ty != ScalarType::Dynamic {
             return Err(Error::type_error(
                 e.span,
-                format!("only dynamic values have properties or elements; this is {}", ty.name()),
+                format!(
+                    "only dynamic values have properties or elements; this is {}",
+                    ty.name()
+                ),
             ));
         }
         Ok(x)
@@ -176,9 +200,8 @@ impl Planner<'_> {
             Literal::Decimal(_) => return Err(Error::unsupported(e.span, "decimal literals")),
             Literal::Guid(None) => (lit(ScalarValue::Utf8(None)), ScalarType::Guid),
             Literal::Guid(Some(text)) => {
-                let g = crate::functions::text::parse_guid(text).ok_or_else(|| {
-                    Error::invalid(e.span, format!("`{text}` is not a guid"))
-                })?;
+                let g = crate::functions::text::parse_guid(text)
+                    .ok_or_else(|| Error::invalid(e.span, format!("`{text}` is not a guid")))?;
                 (lit(ScalarValue::Utf8(Some(g))), ScalarType::Guid)
             }
             Literal::Dynamic(d) => {
@@ -223,7 +246,8 @@ impl Planner<'_> {
         Err(Error::Query(d))
     }
 
-    fn binary(&mut self,
+    fn binary(
+        &mut self,
         op: BinaryOp,
         left: &ast::Expr,
         right: &ast::Expr,
@@ -263,7 +287,11 @@ impl Planner<'_> {
                 comparable(lt, rt).then_some(()).ok_or_else(mismatch)?;
                 if lt == String && rt == String {
                     // Strings are never null, so SQL equality is KQL's.
-                    let o = if op == BinaryOp::Eq { Operator::Eq } else { Operator::NotEq };
+                    let o = if op == BinaryOp::Eq {
+                        Operator::Eq
+                    } else {
+                        Operator::NotEq
+                    };
                     return Ok((binary(l, o, r), Bool));
                 }
                 // null-values page: with exactly one null operand `==` is false

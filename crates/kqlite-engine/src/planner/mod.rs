@@ -18,11 +18,11 @@ use crate::error::{Error, Result, codes};
 use crate::schema::Column;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::logical_expr::{Expr, LogicalPlan};
-use std::sync::Arc;
 use kqlite_syntax::ast::{self, ExprKind, LetValue, ScalarType, StatementKind};
 use kqlite_syntax::suggest::did_you_mean;
 use kqlite_syntax::{Diagnostic, Span};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A table-valued intermediate result: a plan and the KQL type of each column.
 #[derive(Debug, Clone)]
@@ -196,7 +196,9 @@ impl<'a> Planner<'a> {
             ExprKind::Name(i) => match self.lookup(&i.name) {
                 Some(Binding::Table(_)) => true,
                 Some(Binding::Scalar(..)) => false,
-                Some(Binding::Function(def)) => def.params.is_empty() && self.function_is_tabular(def),
+                Some(Binding::Function(def)) => {
+                    def.params.is_empty() && self.function_is_tabular(def)
+                }
                 None => self.catalog.table(&i.name).is_some(),
             },
             ExprKind::Call { callee, .. } => match &callee.kind {
@@ -254,7 +256,10 @@ impl<'a> Planner<'a> {
             };
         }
         let Some(Binding::Function(def)) = self.lookup(&f.name).cloned() else {
-            return Err(Error::invalid(e.span, format!("`{}` is not a tabular function", f.name)));
+            return Err(Error::invalid(
+                e.span,
+                format!("`{}` is not a tabular function", f.name),
+            ));
         };
         self.call_user_tabular(&f.name, &def, args, e)
     }
@@ -281,16 +286,29 @@ impl<'a> Planner<'a> {
                     i.span,
                     format!("`{}` is a scalar, not a table", i.name),
                 )),
-                Binding::Function(def) => self.call_user_tabular(&i.name, &def, &[], &ast::Expr {
-                    kind: ExprKind::Name(i.clone()),
-                    span: i.span,
-                }),
+                Binding::Function(def) => self.call_user_tabular(
+                    &i.name,
+                    &def,
+                    &[],
+                    &ast::Expr {
+                        kind: ExprKind::Name(i.clone()),
+                        span: i.span,
+                    },
+                ),
             };
         }
         if let Some(r) = self.catalog.table(&i.name) {
             return Ok(r);
         }
-        let names = self.catalog.table_names();
+        let mut names = self.catalog.table_names();
+        for scope in &self.scopes {
+            names.extend(
+                scope
+                    .iter()
+                    .filter(|(_, b)| matches!(b, Binding::Table(_)))
+                    .map(|(n, _)| n.clone()),
+            );
+        }
         let mut d = Diagnostic::new(codes::UNKNOWN_TABLE, format!("unknown table `{}`", i.name))
             .with_label(i.span, "no table or let has this name");
         if let Some(s) = did_you_mean(&i.name, names.iter().map(String::as_str)) {

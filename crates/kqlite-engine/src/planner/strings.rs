@@ -55,7 +55,12 @@ impl Planner<'_> {
         span: Span,
     ) -> Result<(Expr, ScalarType)> {
         use BinaryOp::*;
-        let text_like = |t| matches!(t, ScalarType::String | ScalarType::Guid | ScalarType::Dynamic);
+        let text_like = |t| {
+            matches!(
+                t,
+                ScalarType::String | ScalarType::Guid | ScalarType::Dynamic
+            )
+        };
         if matches!(op, EqTilde | NotEqTilde) && !(text_like(lt) && text_like(rt)) {
             return Err(Error::type_error(
                 span,
@@ -140,11 +145,17 @@ impl Planner<'_> {
         match op {
             ListOp::In | ListOp::NotIn => {
                 for (_, vt) in &items {
-                    if !comparable(xt, *vt) && !(xt == ScalarType::Guid && *vt == ScalarType::String)
+                    if !comparable(xt, *vt)
+                        && !(xt == ScalarType::Guid && *vt == ScalarType::String)
                     {
                         return Err(Error::type_error(
                             e.span,
-                            format!("`{}` compares {} with {}", op.as_str(), xt.name(), vt.name()),
+                            format!(
+                                "`{}` compares {} with {}",
+                                op.as_str(),
+                                xt.name(),
+                                vt.name()
+                            ),
                         ));
                     }
                 }
@@ -154,10 +165,17 @@ impl Planner<'_> {
             }
             ListOp::InCi | ListOp::NotInCi => {
                 let x = lower(to_text(x, xt));
-                let values = items.into_iter().map(|(v, t)| lower(to_text(v, t))).collect();
+                let values = items
+                    .into_iter()
+                    .map(|(v, t)| lower(to_text(v, t)))
+                    .collect();
                 let found = Expr::InList(InList::new(Box::new(x), values, false));
                 Ok((
-                    if op == ListOp::InCi { found } else { found.not() },
+                    if op == ListOp::InCi {
+                        found
+                    } else {
+                        found.not()
+                    },
                     bool_,
                 ))
             }
@@ -264,7 +282,10 @@ impl Planner<'_> {
         if !comparable(xt, lot) || matches!(xt, ScalarType::String | ScalarType::Bool) {
             return Err(Error::type_error(
                 e.span,
-                format!("`between` is defined for numbers, datetimes and timespans, not {}", xt.name()),
+                format!(
+                    "`between` is defined for numbers, datetimes and timespans, not {}",
+                    xt.name()
+                ),
             ));
         }
         let x = if negated {

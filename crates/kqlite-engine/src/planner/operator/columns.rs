@@ -123,7 +123,11 @@ impl Planner<'_> {
             let Some(pos) = cols.iter().position(|c| c.name == old.name) else {
                 return Err(unknown(&input, &old.name, old.span));
             };
-            if cols.iter().enumerate().any(|(i, c)| i != pos && c.name == new.name) {
+            if cols
+                .iter()
+                .enumerate()
+                .any(|(i, c)| i != pos && c.name == new.name)
+            {
                 return Err(Error::invalid(
                     new.span,
                     format!("a column named `{}` already exists", new.name),

@@ -12,7 +12,8 @@ use kqlite_syntax::ast::{self, ScalarType};
 use std::sync::Arc;
 
 impl Planner<'_> {
-    pub(crate) fn plan_datatable(&mut self,
+    pub(crate) fn plan_datatable(
+        &mut self,
         columns: &[ast::ColumnDecl],
         values: &[ast::Expr],
         span: Span,

@@ -8,7 +8,8 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast;
 
 impl Planner<'_> {
-    pub(crate) fn plan_extend(&mut self,
+    pub(crate) fn plan_extend(
+        &mut self,
         items: &[ast::NamedExpr],
         input: Relation,
         span: Span,

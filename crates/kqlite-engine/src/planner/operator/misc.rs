@@ -71,10 +71,22 @@ impl Planner<'_> {
             })
             .collect();
         let columns = vec![
-            Column { name: "ColumnName".into(), ty: ScalarType::String },
-            Column { name: "ColumnOrdinal".into(), ty: ScalarType::Int },
-            Column { name: "DataType".into(), ty: ScalarType::String },
-            Column { name: "ColumnType".into(), ty: ScalarType::String },
+            Column {
+                name: "ColumnName".into(),
+                ty: ScalarType::String,
+            },
+            Column {
+                name: "ColumnOrdinal".into(),
+                ty: ScalarType::Int,
+            },
+            Column {
+                name: "DataType".into(),
+                ty: ScalarType::String,
+            },
+            Column {
+                name: "ColumnType".into(),
+                ty: ScalarType::String,
+            },
         ];
         if rows.is_empty() {
             return super::empty_table(columns, span);

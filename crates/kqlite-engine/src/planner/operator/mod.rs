@@ -51,7 +51,10 @@ impl Planner<'_> {
                 self.plan_top(params, count, key, input, op.span)
             }
             OperatorKind::Union { params, tables } => {
-                let name = self.pipe_name.clone().unwrap_or_else(|| "union_arg0".into());
+                let name = self
+                    .pipe_name
+                    .clone()
+                    .unwrap_or_else(|| "union_arg0".into());
                 self.plan_union(params, Some((name, input)), tables, op.span)
             }
             OperatorKind::Serialize(items) => self.plan_serialize(items, input),
@@ -89,7 +92,8 @@ impl Planner<'_> {
     /// Binds `[Name =] expr` items: (expression, output name, KQL type). An
     /// unnamed item takes the column's name if it is a bare column, else
     /// `Column1`, `Column2`, ... (numbered among the unnamed computed ones).
-    pub(crate) fn named_items(&mut self,
+    pub(crate) fn named_items(
+        &mut self,
         items: &[ast::NamedExpr],
         rel: &Relation,
     ) -> Result<Vec<(Expr, Column)>> {

@@ -7,7 +7,8 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast;
 
 impl Planner<'_> {
-    pub(crate) fn plan_project(&mut self,
+    pub(crate) fn plan_project(
+        &mut self,
         items: &[ast::NamedExpr],
         input: Relation,
         span: Span,

@@ -73,7 +73,11 @@ impl Planner<'_> {
             .and_then(|b| b.unnest_column(DfColumn::new_unqualified(col.as_str())))
             .and_then(|b| {
                 let x = cast(column(&col), DataType::Int64);
-                let x = if ty == Long { x } else { cast(x, arrow_type(ty)) };
+                let x = if ty == Long {
+                    x
+                } else {
+                    cast(x, arrow_type(ty))
+                };
                 b.project(vec![x.alias(col.as_str())])
             })
             .and_then(|b| b.build())

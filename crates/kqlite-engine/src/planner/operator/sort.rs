@@ -10,7 +10,8 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast::{self, NullsOrder, ScalarType, SortOrder};
 
 impl Planner<'_> {
-    pub(crate) fn plan_sort(&mut self,
+    pub(crate) fn plan_sort(
+        &mut self,
         params: &[ast::OpParam],
         keys: &[ast::SortKey],
         input: Relation,

@@ -26,7 +26,10 @@ impl Planner<'_> {
         let mut unnamed = 0;
         for item in by {
             if item.names.len() > 1 {
-                return Err(Error::unsupported(item.span, "assigning several names here"));
+                return Err(Error::unsupported(
+                    item.span,
+                    "assigning several names here",
+                ));
             }
             let (x, ty) = self.scalar(&item.expr, &input)?;
             let name = match (item.names.first(), &item.expr.kind) {
@@ -36,7 +39,10 @@ impl Planner<'_> {
                 // column's name (so does floor, bin's alias).
                 (None, ExprKind::Call { callee, args })
                     if matches!(&callee.kind, ExprKind::Name(f) if f.name == "bin" || f.name == "floor")
-                        && matches!(args.first().map(|a| &a.value.kind), Some(ExprKind::Name(_))) =>
+                        && matches!(
+                            args.first().map(|a| &a.value.kind),
+                            Some(ExprKind::Name(_))
+                        ) =>
                 {
                     match args.first().map(|a| &a.value.kind) {
                         Some(ExprKind::Name(i)) => i.name.clone(),
@@ -79,7 +85,11 @@ impl Planner<'_> {
             outputs.push((x, c));
         }
         let mut exprs: Vec<Expr> = group_cols.iter().map(|c| column(&c.name)).collect();
-        exprs.extend(outputs.iter().map(|(x, c)| x.clone().alias(c.name.as_str())));
+        exprs.extend(
+            outputs
+                .iter()
+                .map(|(x, c)| x.clone().alias(c.name.as_str())),
+        );
         let built = LogicalPlanBuilder::from(input.plan)
             .aggregate(groups, plan.aggs)
             .and_then(|b| b.project(exprs))

@@ -9,7 +9,8 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast;
 
 impl Planner<'_> {
-    pub(crate) fn plan_take(&mut self,
+    pub(crate) fn plan_take(
+        &mut self,
         params: &[ast::OpParam],
         count: &ast::Expr,
         input: Relation,

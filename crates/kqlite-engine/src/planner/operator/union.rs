@@ -59,22 +59,34 @@ impl Planner<'_> {
                         .collect();
                     for scope in &self.scopes {
                         for (n, b) in scope {
-                            if matches!(b, Binding::Table(_)) && wildcard_match(p, n) && !names.contains(n) {
+                            if matches!(b, Binding::Table(_))
+                                && wildcard_match(p, n)
+                                && !names.contains(n)
+                            {
                                 names.push(n.clone());
                             }
                         }
                     }
                     names.sort();
                     for n in names {
-                        let id = ast::Ident { name: n.clone(), span: t.span, quoted: false };
-                        let rel = self.tabular(&ast::Expr { kind: ExprKind::Name(id), span: t.span })?;
+                        let id = ast::Ident {
+                            name: n.clone(),
+                            span: t.span,
+                            quoted: false,
+                        };
+                        let rel = self.tabular(&ast::Expr {
+                            kind: ExprKind::Name(id),
+                            span: t.span,
+                        })?;
                         inputs.push((n, rel));
                     }
                 }
                 _ => {
                     let name = match &t.kind {
                         ExprKind::Name(id) => id.name.clone(),
-                        _ => super::as_name(t).unwrap_or_else(|| format!("union_arg{}", i + offset)),
+                        _ => {
+                            super::as_name(t).unwrap_or_else(|| format!("union_arg{}", i + offset))
+                        }
                     };
                     inputs.push((name, self.tabular(t)?));
                 }
@@ -97,7 +109,11 @@ impl Planner<'_> {
         let mut out: Vec<(String, ScalarType, String)> = seen
             .iter()
             .map(|(n, t)| {
-                let mut out_name = if split(n) { format!("{n}_{}", t.name()) } else { n.clone() };
+                let mut out_name = if split(n) {
+                    format!("{n}_{}", t.name())
+                } else {
+                    n.clone()
+                };
                 // A generated name that an input already uses gets a suffix
                 // (union page: "the column names were de-duplicated, producing
                 // a new column- `x_long1`").
@@ -113,13 +129,23 @@ impl Planner<'_> {
             })
             .collect();
         if inner {
-            out.retain(|(n, t, _)| inputs.iter().all(|(_, r)| r.columns.iter().any(|c| c.name == *n && c.ty == *t)));
+            out.retain(|(n, t, _)| {
+                inputs
+                    .iter()
+                    .all(|(_, r)| r.columns.iter().any(|c| c.name == *n && c.ty == *t))
+            });
         }
         let mut columns: Vec<Column> = Vec::new();
         if let Some(s) = &source {
-            columns.push(Column { name: s.clone(), ty: ScalarType::String });
+            columns.push(Column {
+                name: s.clone(),
+                ty: ScalarType::String,
+            });
         }
-        columns.extend(out.iter().map(|(_, t, o)| Column { name: o.clone(), ty: *t }));
+        columns.extend(out.iter().map(|(_, t, o)| Column {
+            name: o.clone(),
+            ty: *t,
+        }));
         let mut builder: Option<LogicalPlanBuilder> = None;
         for (name, rel) in inputs {
             let mut exprs: Vec<Expr> = Vec::new();

@@ -8,7 +8,8 @@ use kqlite_syntax::Span;
 use kqlite_syntax::ast::{self, ScalarType};
 
 impl Planner<'_> {
-    pub(crate) fn plan_where(&mut self,
+    pub(crate) fn plan_where(
+        &mut self,
         params: &[ast::OpParam],
         predicate: &ast::Expr,
         input: Relation,

@@ -1,0 +1,134 @@
+//! CSV exports (RFC 4180): a header row, quoted fields that may hold commas,
+//! doubled quotes and line breaks, CRLF or LF, an optional UTF-8 BOM. The
+//! portal's ` [UTC]` suffix on datetime headers is dropped.
+
+use super::Record;
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// Splits CSV text into records of fields, each with its starting line.
+fn records(text: &str) -> std::result::Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+    let mut out = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut line = 1;
+    let mut start_line = 1;
+    let mut quoted = false;
+    let mut at_field_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    field.push('\n');
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if at_field_start => {
+                quoted = true;
+                at_field_start = false;
+            }
+            ',' => {
+                fields.push(std::mem::take(&mut field));
+                at_field_start = true;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                fields.push(std::mem::take(&mut field));
+                out.push((start_line, std::mem::take(&mut fields)));
+                line += 1;
+                start_line = line;
+                at_field_start = true;
+            }
+            _ => {
+                field.push(c);
+                at_field_start = false;
+            }
+        }
+    }
+    if quoted {
+        return Err((start_line, "a quoted field is not closed".into()));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        out.push((start_line, fields));
+    }
+    Ok(out)
+}
+
+pub(crate) fn read(path: &Path) -> Result<Vec<Record>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let rows = records(text)
+        .map_err(|(line, m)| Error::Data(format!("{}:{line}: {m}", path.display())))?;
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = h.trim();
+            let h = h.strip_suffix(" [UTC]").unwrap_or(h);
+            if h.is_empty() {
+                format!("Column{}", i + 1)
+            } else {
+                h.to_string()
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (line, fields) in rows {
+        if fields.len() == 1 && fields[0].is_empty() {
+            continue;
+        }
+        if fields.len() != names.len() {
+            return Err(Error::Data(format!(
+                "{}:{line}: {} fields, the header has {}",
+                path.display(),
+                fields.len(),
+                names.len()
+            )));
+        }
+        let mut map = Map::new();
+        for (n, f) in names.iter().zip(fields) {
+            map.insert(n.clone(), Value::String(f));
+        }
+        out.push(Record {
+            file: path.to_path_buf(),
+            line,
+            fields: map,
+            from_csv: true,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::records;
+
+    #[test]
+    fn quoting_and_line_breaks() {
+        let r = records("a,b\r\n\"x,\"\"y\"\"\",\"multi\nline\"\n1,2").expect("valid csv");
+        assert_eq!(r.len(), 3);
+        assert_eq!(
+            r[1].1,
+            vec!["x,\"y\"".to_string(), "multi\nline".to_string()]
+        );
+        assert_eq!(r[2].0, 4);
+        assert!(records("a\n\"open").is_err());
+    }
+}
