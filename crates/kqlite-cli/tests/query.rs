@@ -84,7 +84,48 @@ fn type_error_is_invalid() {
 fn bad_now_and_data_flags_are_usage_errors() {
     let (code, _, err) = kqlite(&["query", "--now", "yesterday", "print 1"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = kqlite(&["query", "-d", "SecurityAlert.ndjson", "print 1"]);
+    // CLI.md: "2: bad usage (flags, missing file)".
+    let (code, _, err) = kqlite(&["query", "-d", "no-such/SecurityAlert.ndjson", "print 1"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("not implemented yet"), "{err}");
+    assert!(err.contains("no such file or directory"), "{err}");
+}
+
+#[test]
+fn tables_from_files_are_typed_by_the_builtin_schema() {
+    // FORMATS.md: "A schema (built-in ...) decides types"; "Strings: absent or
+    // null becomes \"\"". CLI.md: file `SecurityAlert.ndjson` becomes table
+    // `SecurityAlert`.
+    let dir = std::env::temp_dir().join(format!("kqlite-query-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("SecurityAlert.ndjson");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"TimeGenerated\":\"2024-01-01T10:00:00.1234567Z\",\"AlertName\":\"A\",\"Entities\":\"[]\"}\n",
+            "{\"TimeGenerated\":\"2024-01-02T10:00:00Z\",\"AlertName\":null}\n",
+        ),
+    )
+    .expect("write fixture");
+    let path = file.display().to_string();
+    let q = "SecurityAlert | project TimeGenerated, AlertName, isnull(AlertName), e = isempty(Entities) | sort by TimeGenerated asc";
+    let (code, out, err) = kqlite(&["query", "-d", &path, "-o", "ndjson", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        concat!(
+            "{\"TimeGenerated\":\"2024-01-01T10:00:00.1234567Z\",\"AlertName\":\"A\",\"Column1\":false,\"e\":false}\n",
+            "{\"TimeGenerated\":\"2024-01-02T10:00:00Z\",\"AlertName\":\"\",\"Column1\":false,\"e\":true}\n",
+        )
+    );
+    // The same rows as CSV and as a named table.
+    let csv = dir.join("alerts.csv");
+    std::fs::write(
+        &csv,
+        "TimeGenerated,AlertName,Entities\r\n2024-01-01T10:00:00.1234567Z,A,[]\r\n2024-01-02T10:00:00Z,,\r\n",
+    )
+    .expect("write fixture");
+    let named = format!("SecurityAlert={}", csv.display());
+    let (code, out2, err) = kqlite(&["query", "-d", &named, "-o", "ndjson", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out2, out);
 }

@@ -48,6 +48,21 @@ pub fn timespan(nanos: i64) -> String {
     out
 }
 
+/// A real as KQL's `tostring` prints it: integral values without a
+/// fraction (`1`, not `1.0`), NaN and infinities by name, else the shortest
+/// text that reads back to the same value.
+pub fn real(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,20 +92,5 @@ mod tests {
         assert_eq!(timespan(SEC / 10), "00:00:00.1000000");
         assert_eq!(timespan(-(86_400 + 3661) * SEC), "-1.01:01:01");
         assert_eq!(timespan(0), "00:00:00");
-    }
-}
-
-/// A real as KQL's `tostring` prints it: integral values without a
-/// fraction (`1`, not `1.0`), NaN and infinities by name, else the shortest
-/// text that reads back to the same value.
-pub fn real(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_string()
-    } else if v.is_infinite() {
-        if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
     }
 }

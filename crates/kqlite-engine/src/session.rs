@@ -128,15 +128,38 @@ impl Session {
         Ok((rel.plan, rel.columns))
     }
 
-    /// Parses, plans and runs a query.
-    pub fn query(&self, query: &str) -> Result<QueryResult> {
+    /// The query's logical plan in DataFusion's protobuf form (for a
+    /// distributed executor, or to store a compiled rule). Tables must be
+    /// inline (datatable, print, range) or file scans: in-memory tables do
+    /// not serialise.
+    pub fn plan_to_bytes(&self, query: &str) -> Result<(Vec<u8>, Vec<Column>)> {
         let (plan, columns) = self.plan(query)?;
+        let bytes = datafusion_proto::bytes::logical_plan_to_bytes(&plan)
+            .map_err(|e| Error::Execution(format!("cannot serialise the plan: {e}")))?;
+        Ok((bytes.to_vec(), columns))
+    }
+
+    /// Runs a plan serialised by [`Session::plan_to_bytes`]; kqlite's
+    /// functions are found again by name.
+    pub fn run_plan_bytes(&self, bytes: &[u8], columns: Vec<Column>) -> Result<QueryResult> {
+        let plan = datafusion_proto::bytes::logical_plan_from_bytes(bytes, &self.ctx.task_ctx())
+            .map_err(|e| Error::Execution(format!("cannot read the serialised plan: {e}")))?;
+        self.run_plan(plan, columns)
+    }
+
+    fn run_plan(&self, plan: LogicalPlan, columns: Vec<Column>) -> Result<QueryResult> {
         let df = DataFrame::new(self.ctx.state(), plan);
         let batches = self
             .runtime
             .block_on(df.collect())
             .map_err(|e| Error::Execution(e.to_string()))?;
         Ok(QueryResult { columns, batches })
+    }
+
+    /// Parses, plans and runs a query.
+    pub fn query(&self, query: &str) -> Result<QueryResult> {
+        let (plan, columns) = self.plan(query)?;
+        self.run_plan(plan, columns)
     }
 }
 

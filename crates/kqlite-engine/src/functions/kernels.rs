@@ -43,7 +43,7 @@ pub(crate) fn spans(a: &ArrayRef) -> DfResult<&DurationNanosecondArray> {
 }
 
 /// The value at row `i`, or None when null.
-pub(crate) fn get<'a>(a: &'a StringArray, i: usize) -> Option<&'a str> {
+pub(crate) fn get(a: &StringArray, i: usize) -> Option<&str> {
     a.is_valid(i).then(|| a.value(i))
 }
 

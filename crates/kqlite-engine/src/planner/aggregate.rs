@@ -128,6 +128,12 @@ impl Planner<'_> {
             ));
         };
         let name = f.name.as_str();
+        if !is_aggregate(name) && super::kql_names::AGGREGATE.binary_search(&name).is_ok() {
+            return Err(Error::unsupported(
+                f.span,
+                format!("aggregation function `{name}`"),
+            ));
+        }
         if !is_aggregate(name) {
             let msg = if super::call::SCALAR_FUNCTIONS.contains(&name) {
                 format!("`{name}` is not an aggregation function")
@@ -491,8 +497,10 @@ impl Planner<'_> {
                         continue;
                     }
                     let (x, ty) = scalar(i)?;
-                    let fname = match (&a.kind, item.names.get(fields.len())) {
-                        (_, Some(n)) if !is_arg || fields.len() > 0 => n.name.clone(),
+                    // `any_x = take_any(x)`: a single taken value may be named.
+                    let single = !is_arg && args_v.len() == 1;
+                    let fname = match (&a.kind, &explicit) {
+                        (_, Some(n)) if single => n.clone(),
                         (ExprKind::Name(id), _) => id.name.clone(),
                         _ => {
                             return Err(Error::unsupported(

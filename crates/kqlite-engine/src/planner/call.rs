@@ -302,7 +302,7 @@ impl Planner<'_> {
             }
             "case" => {
                 arity(3, usize::MAX)?;
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     return Err(Error::invalid(
                         e.span,
                         "`case` takes predicate/value pairs and a final else value",
@@ -345,14 +345,12 @@ impl Planner<'_> {
                     let mut it = xs.into_iter().map(|x| x.0);
                     let last = it.next_back().unwrap_or_else(|| lit(""));
                     let firsts: Vec<Expr> = it.collect();
-                    let x = firsts
-                        .into_iter()
-                        .rev()
-                        .fold(Ok(last), |acc: Result<Expr>, x| {
-                            when(x.clone().not_eq(lit("")), x)
-                                .otherwise(acc?)
-                                .map_err(|err| Error::plan(e.span, err))
-                        })?;
+                    let mut x = last;
+                    for first in firsts.into_iter().rev() {
+                        x = when(first.clone().not_eq(lit("")), first)
+                            .otherwise(x)
+                            .map_err(|err| Error::plan(e.span, err))?;
+                    }
                     (x, String)
                 } else {
                     let args = xs.into_iter().map(|x| conform(x, ty)).collect();
@@ -364,7 +362,9 @@ impl Planner<'_> {
                 let x = arg!(0);
                 let empty = match x.1 {
                     String => x.0.eq(lit("")),
-                    Dynamic | Guid => x.0.clone().is_null().or(x.0.eq(lit(""))),
+                    // A dynamic empty string is the JSON text `""`.
+                    Dynamic => x.0.clone().is_null().or(x.0.eq(lit("\"\""))),
+                    Guid => x.0.is_null(),
                     _ => x.0.is_null(),
                 };
                 (
@@ -709,7 +709,15 @@ impl Planner<'_> {
     }
 
     fn unknown_function(&self, f: &ast::Ident) -> Error {
-        if super::aggregate::is_aggregate(&f.name) {
+        let name = f.name.as_str();
+        if super::kql_names::SCALAR.binary_search(&name).is_ok()
+            || super::kql_names::WINDOW.binary_search(&name).is_ok()
+        {
+            return Error::unsupported(f.span, format!("function `{name}`"));
+        }
+        if super::aggregate::is_aggregate(&f.name)
+            || super::kql_names::AGGREGATE.binary_search(&name).is_ok()
+        {
             return Error::invalid(
                 f.span,
                 format!(
@@ -726,7 +734,7 @@ impl Planner<'_> {
         let mut names: Vec<&str> = SCALAR_FUNCTIONS.to_vec();
         let user: Vec<String> = self.function_names();
         names.extend(user.iter().map(String::as_str));
-        if let Some(s) = did_you_mean(&f.name, names.into_iter()) {
+        if let Some(s) = did_you_mean(&f.name, names) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         Error::Query(d)

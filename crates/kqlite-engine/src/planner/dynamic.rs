@@ -25,7 +25,7 @@ pub(crate) fn literal_json(d: &Dynamic) -> Result<Value, String> {
         }
         Dynamic::Scalar(l) => match l.as_ref() {
             Literal::Bool(v) => v.map_or(Value::Null, Value::Bool),
-            Literal::Int(v) => v.map_or(Value::Null, |n| Value::from(n)),
+            Literal::Int(v) => v.map_or(Value::Null, Value::from),
             Literal::Long(v) => v.map_or(Value::Null, Value::from),
             Literal::Real(v) => match v {
                 Some(r) => Number::from_f64(r.0)

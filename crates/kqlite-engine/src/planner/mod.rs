@@ -11,6 +11,7 @@ mod arith;
 mod call;
 mod dynamic;
 mod expr;
+mod kql_names;
 mod operator;
 mod strings;
 

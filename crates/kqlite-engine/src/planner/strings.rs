@@ -145,9 +145,8 @@ impl Planner<'_> {
         match op {
             ListOp::In | ListOp::NotIn => {
                 for (_, vt) in &items {
-                    if !comparable(xt, *vt)
-                        && !(xt == ScalarType::Guid && *vt == ScalarType::String)
-                    {
+                    let guid_text = xt == ScalarType::Guid && *vt == ScalarType::String;
+                    if !(comparable(xt, *vt) || guid_text) {
                         return Err(Error::type_error(
                             e.span,
                             format!(

@@ -127,10 +127,10 @@ fn to_dynamic(v: &Value) -> Option<String> {
         Value::Null => None,
         Value::String(s) => {
             let t = s.trim_start();
-            if t.starts_with('{') || t.starts_with('[') {
-                if let Ok(parsed) = serde_json::from_str::<Value>(s) {
-                    return Some(parsed.to_string());
-                }
+            if (t.starts_with('{') || t.starts_with('['))
+                && let Ok(parsed) = serde_json::from_str::<Value>(s)
+            {
+                return Some(parsed.to_string());
             }
             Some(v.to_string())
         }

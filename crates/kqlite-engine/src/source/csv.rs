@@ -7,8 +7,12 @@ use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-/// Splits CSV text into records of fields, each with its starting line.
-fn records(text: &str) -> std::result::Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+/// A record's starting line and its fields.
+type Row = (usize, Vec<String>);
+
+/// Splits CSV text into records of fields, each with its starting line; an
+/// error is (line, reason).
+fn records(text: &str) -> std::result::Result<Vec<Row>, (usize, String)> {
     let mut out = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut field = String::new();
