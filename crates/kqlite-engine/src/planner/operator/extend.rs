@@ -1,7 +1,7 @@
 //! `extend`: add computed columns after the existing ones.
 
 use super::project_columns;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::planner::expr::column;
 use crate::planner::{Planner, Relation};
 use kqlite_syntax::Span;
@@ -19,21 +19,21 @@ impl Planner<'_> {
         for item in items {
             let mut new = self.named_items(std::slice::from_ref(item), &rel)?;
             let Some((x, col)) = new.pop() else { continue };
-            if rel.column(&col.name).is_some() {
-                // Kusto replaces an existing column; where the replaced column
-                // ends up is not settled by the reference yet, so this is
-                // rejected rather than guessed.
-                return Err(Error::unsupported(
-                    item.span,
-                    format!("`extend` replacing the existing column `{}`", col.name),
-                ));
-            }
             let mut cols: Vec<_> = rel
                 .columns
                 .iter()
                 .map(|c| (column(&c.name), c.clone()))
                 .collect();
-            cols.push((x, col));
+            // An existing column is replaced where it stands: the documented
+            // output of the detect_anomalous_spike_fl example keeps
+            // `userName` and `countEvents` in place after re-extending them,
+            // as Microsoft's parser models it (ProjectionBuilder.Declare with
+            // replace). The extend page's "removed and appended" disagrees
+            // with both; see docs/semantics.md.
+            match cols.iter().position(|(_, c)| c.name == col.name) {
+                Some(i) => cols[i] = (x, col),
+                None => cols.push((x, col)),
+            }
             rel = project_columns(rel, cols, span)?;
         }
         Ok(rel)
