@@ -156,6 +156,27 @@ impl Session {
         Ok(QueryResult { columns, batches })
     }
 
+    /// The query's plans as text: the logical plan kqlite built, the one
+    /// DataFusion's optimiser made of it, and the physical plan.
+    pub fn explain(&self, query: &str) -> Result<String> {
+        let (plan, _) = self.plan(query)?;
+        let state = self.ctx.state();
+        let optimized = state
+            .optimize(&plan)
+            .map_err(|e| Error::Execution(e.to_string()))?;
+        let physical = self
+            .runtime
+            .block_on(state.create_physical_plan(&optimized))
+            .map_err(|e| Error::Execution(e.to_string()))?;
+        let physical = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
+        Ok(format!(
+            "logical plan:\n{}\n\noptimized plan:\n{}\n\nphysical plan:\n{}",
+            plan.display_indent(),
+            optimized.display_indent(),
+            physical
+        ))
+    }
+
     /// Parses, plans and runs a query.
     pub fn query(&self, query: &str) -> Result<QueryResult> {
         let (plan, columns) = self.plan(query)?;

@@ -44,3 +44,14 @@ fn plans_round_trip_through_protobuf() {
         assert!(direct.row_count() > 0, "{q}: the query should return rows");
     }
 }
+
+#[test]
+fn explain_shows_the_three_plans() {
+    let session = Session::new().expect("session");
+    let text = session
+        .explain("datatable(a:long) [1, 2] | where a > 1 | summarize count()")
+        .expect("explains");
+    for part in ["logical plan:", "optimized plan:", "physical plan:", "Aggregate"] {
+        assert!(text.contains(part), "{part} missing from\n{text}");
+    }
+}

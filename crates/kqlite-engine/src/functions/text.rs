@@ -465,6 +465,9 @@ fn trim(a: &[ArrayRef], start: bool, end: bool) -> DfResult<ArrayRef> {
     let mut out = Vec::with_capacity(s.len());
     for i in 0..s.len() {
         let p = get(pat, i).unwrap_or_default();
+        // The pattern must stand alone before it is wrapped (so `a)|(b`
+        // cannot change the wrapper's meaning).
+        lead.get(p)?;
         let mut text = get(s, i).unwrap_or_default();
         if start {
             let re = lead.get(&format!("^(?:{p})+"))?;

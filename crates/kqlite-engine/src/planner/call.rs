@@ -883,6 +883,7 @@ impl Planner<'_> {
             }
         });
         self.scopes.pop();
+        self.depth -= 1;
         result
     }
 
@@ -896,6 +897,12 @@ impl Planner<'_> {
         e: &ast::Expr,
         rel: &Relation,
     ) -> Result<()> {
+        if self.depth >= super::MAX_CALL_DEPTH {
+            return Err(Error::invalid(
+                e.span,
+                format!("`{name}` calls itself (or nests more than {} calls deep); KQL functions cannot recurse", super::MAX_CALL_DEPTH),
+            ));
+        }
         if args.len() > def.params.len() {
             return Err(Error::invalid(
                 e.span,
@@ -989,6 +996,7 @@ impl Planner<'_> {
             scope.insert(p.name.name.clone(), binding);
         }
         self.scopes.push(scope);
+        self.depth += 1;
         Ok(())
     }
 

@@ -62,7 +62,12 @@ pub struct Planner<'a> {
     /// The name of the pipe's input so far (a table name or the last `as`),
     /// for `union withsource`.
     pipe_name: Option<String>,
+    /// Nested user-function calls, to stop recursion (which KQL forbids).
+    depth: usize,
 }
+
+/// Deepest nesting of user-function calls.
+const MAX_CALL_DEPTH: usize = 32;
 
 impl<'a> Planner<'a> {
     pub fn new(catalog: &'a dyn Catalog, now: i64) -> Self {
@@ -71,6 +76,7 @@ impl<'a> Planner<'a> {
             now,
             scopes: vec![HashMap::new()],
             pipe_name: None,
+            depth: 0,
         }
     }
 
@@ -145,6 +151,10 @@ impl<'a> Planner<'a> {
         let Some((result, lets)) = def.body.split_last() else {
             return false;
         };
+        if self.depth >= MAX_CALL_DEPTH {
+            // A recursive function: the call reports it when planned.
+            return false;
+        }
         let placeholder = || {
             Binding::Table(Relation {
                 plan: LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
@@ -168,6 +178,7 @@ impl<'a> Planner<'a> {
             now: self.now,
             scopes: self.scopes.clone(),
             pipe_name: None,
+            depth: self.depth + 1,
         };
         inner.scopes.push(scope);
         for stmt in lets {
@@ -276,6 +287,7 @@ impl<'a> Planner<'a> {
         self.bind_params(name, def, args, e, &empty)?;
         let result = self.function_body(def, |p, body| p.tabular(body));
         self.scopes.pop();
+        self.depth -= 1;
         result
     }
 
