@@ -51,7 +51,12 @@ fn explain_shows_the_three_plans() {
     let text = session
         .explain("datatable(a:long) [1, 2] | where a > 1 | summarize count()")
         .expect("explains");
-    for part in ["logical plan:", "optimized plan:", "physical plan:", "Aggregate"] {
+    for part in [
+        "logical plan:",
+        "optimized plan:",
+        "physical plan:",
+        "Aggregate",
+    ] {
         assert!(text.contains(part), "{part} missing from\n{text}");
     }
 }

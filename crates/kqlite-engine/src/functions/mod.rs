@@ -110,12 +110,12 @@ fn make(name: &'static str, sigs: Vec<Vec<DataType>>, ret: DataType, kernel: Ker
 
 static UDFS: LazyLock<Vec<Arc<ScalarUDF>>> = LazyLock::new(|| {
     let mut v = Vec::new();
-    text::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
-    time::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
-    dynamic::register(&mut |name, sigs, ret, kernel| {
-        v.push(Arc::new(make(name, sigs, ret, kernel)))
-    });
-    agg::register(&mut |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel))));
+    let mut add = |name, sigs, ret, kernel| v.push(Arc::new(make(name, sigs, ret, kernel)));
+    text::register(&mut add);
+    time::register(&mut add);
+    dynamic::register(&mut add);
+    dynamic::register_mv(&mut add);
+    agg::register(&mut add);
     v
 });
 

@@ -900,7 +900,10 @@ impl Planner<'_> {
         if self.depth >= super::MAX_CALL_DEPTH {
             return Err(Error::invalid(
                 e.span,
-                format!("`{name}` calls itself (or nests more than {} calls deep); KQL functions cannot recurse", super::MAX_CALL_DEPTH),
+                format!(
+                    "`{name}` calls itself (or nests more than {} calls deep); KQL functions cannot recurse",
+                    super::MAX_CALL_DEPTH
+                ),
             ));
         }
         if args.len() > def.params.len() {
@@ -1038,4 +1041,22 @@ fn floor_multiple(v: Expr, s: Expr) -> Expr {
         .otherwise(rem)
         .unwrap_or_else(|_| lit(ScalarValue::Int64(None)));
     v - adjust
+}
+
+/// A dynamic value converted to `ty` as `tostring`/`tolong`/... do it
+/// (a value that does not convert is null; strings are never null).
+pub(crate) fn from_dynamic(x: Expr, ty: ScalarType) -> Expr {
+    let text = to_text(x.clone(), ScalarType::Dynamic);
+    let f = match ty {
+        ScalarType::Dynamic => return x,
+        ScalarType::String => return text,
+        ScalarType::Int => "kql_toint",
+        ScalarType::Long => "kql_tolong",
+        ScalarType::Real | ScalarType::Decimal => "kql_todouble",
+        ScalarType::Bool => "kql_tobool",
+        ScalarType::DateTime => "kql_todatetime",
+        ScalarType::Timespan => "kql_totimespan",
+        ScalarType::Guid => "kql_toguid",
+    };
+    udf(f, vec![text])
 }

@@ -8,7 +8,7 @@
 
 mod aggregate;
 mod arith;
-mod call;
+pub(crate) mod call;
 mod dynamic;
 mod expr;
 mod kql_names;

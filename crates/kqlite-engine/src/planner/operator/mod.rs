@@ -6,7 +6,9 @@ mod count;
 mod datatable;
 mod distinct;
 mod extend;
+mod join;
 mod misc;
+mod mv_expand;
 mod print;
 mod project;
 mod range;
@@ -57,6 +59,17 @@ impl Planner<'_> {
                     .unwrap_or_else(|| "union_arg0".into());
                 self.plan_union(params, Some((name, input)), tables, op.span)
             }
+            OperatorKind::Join { params, right, on } => {
+                self.plan_join(params, right, on, input, op.span, false)
+            }
+            OperatorKind::Lookup { params, right, on } => {
+                self.plan_join(params, right, on, input, op.span, true)
+            }
+            OperatorKind::MvExpand {
+                params,
+                items,
+                limit,
+            } => self.plan_mv_expand(params, items, limit.as_ref(), input, op.span),
             OperatorKind::Serialize(items) => self.plan_serialize(items, input),
             OperatorKind::As { params, name } => self.plan_as(params, name, input),
             OperatorKind::GetSchema => self.plan_getschema(input, op.span),
