@@ -14,6 +14,19 @@ use serde_json::{Number, Value};
 pub(crate) fn register(r: &mut Register<'_>) {
     // (list, max size) -> JSON array; a null list (no rows) is [].
     r("kql_list_to_dynamic", Vec::new(), UTF8, list_to_dynamic);
+    // A typed scalar as a dynamic value (numbers, bools; datetimes and
+    // timespans as their text; strings as JSON strings).
+    r("kql_to_dynamic", Vec::new(), UTF8, |a| {
+        let x = a.first().ok_or_else(|| DataFusionError::Internal("kql_to_dynamic takes 1 argument".into()))?;
+        let mut out = Vec::with_capacity(x.len());
+        for i in 0..x.len() {
+            out.push(match json_at(x, i)? {
+                Value::Null => None,
+                v => Some(v.to_string()),
+            });
+        }
+        Ok(string_array(out))
+    });
 }
 
 /// One Arrow value as JSON, with KQL's text forms for datetime/timespan.

@@ -3,7 +3,7 @@
 
 use super::kernels::*;
 use super::{I64, Register, UTF8};
-use datafusion::arrow::array::Array;
+use datafusion::arrow::array::{Array, ArrayRef};
 use serde_json::Value;
 
 pub(crate) fn parse(text: Option<&str>) -> Option<Value> {
@@ -184,5 +184,288 @@ pub(crate) fn register_mv(r: &mut Register<'_>) {
             b.append(true);
         }
         Ok(Arc::new(b.finish()))
+    });
+}
+
+/// Applies `f` row by row to JSON arguments (null or unparsable -> None).
+fn json_rows(
+    a: &[ArrayRef],
+    f: impl Fn(&[Option<Value>]) -> Option<Value>,
+) -> datafusion::common::Result<ArrayRef> {
+    let cols = a.iter().map(strs).collect::<datafusion::common::Result<Vec<_>>>()?;
+    let rows = a.first().map_or(0, |x| x.len());
+    let mut out = Vec::with_capacity(rows);
+    let mut args = Vec::with_capacity(cols.len());
+    for i in 0..rows {
+        args.clear();
+        args.extend(cols.iter().map(|c| parse(get(c, i))));
+        out.push(emit(f(&args).as_ref()));
+    }
+    Ok(string_array(out))
+}
+
+fn arr(v: &Option<Value>) -> Option<&Vec<Value>> {
+    v.as_ref()?.as_array()
+}
+
+fn bag(v: &Option<Value>) -> Option<&serde_json::Map<String, Value>> {
+    v.as_ref()?.as_object()
+}
+
+/// Sort key for array_sort_*: numbers before strings before others, as
+/// ordinal comparison within each kind.
+fn sort_cmp(x: &Value, y: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let rank = |v: &Value| match v {
+        Value::Null => 3,
+        Value::Number(_) | Value::Bool(_) => 0,
+        Value::String(_) => 1,
+        _ => 2,
+    };
+    match (x, y) {
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .partial_cmp(&b.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (Value::String(a), Value::String(b)) => a.cmp(b),
+        _ => rank(x).cmp(&rank(y)).then_with(|| x.to_string().cmp(&y.to_string())),
+    }
+}
+
+pub(crate) fn register_json(r: &mut Register<'_>) {
+    // range(start, stop, step): range-function page, at most 1,048,576 items.
+    r("kql_range", vec![vec![I64, I64, I64]], UTF8, |a| {
+        let (s, e, st) = (longs(&a[0])?, longs(&a[1])?, longs(&a[2])?);
+        let mut out = Vec::with_capacity(s.len());
+        for i in 0..s.len() {
+            let (Some(s), Some(e), Some(st)) = (get_i64(s, i), get_i64(e, i), get_i64(st, i)) else {
+                out.push(None);
+                continue;
+            };
+            if st == 0 {
+                out.push(None);
+                continue;
+            }
+            let n = (i128::from(e) - i128::from(s)) / i128::from(st) + 1;
+            if n > 1_048_576 {
+                return Err(datafusion::error::DataFusionError::Execution(format!(
+                    "range({s}, {e}, {st}) would have {n} elements (at most 1048576)"
+                )));
+            }
+            let items: Vec<Value> = (0..n.max(0)).map(|k| Value::from(s + (k as i64) * st)).collect();
+            out.push(Some(Value::Array(items).to_string()));
+        }
+        Ok(string_array(out))
+    });
+    // Variadic JSON-argument functions take `Vec::new()` (any arity).
+    r("kql_pack_array", Vec::new(), UTF8, |a| {
+        json_rows(a, |xs| {
+            Some(Value::Array(
+                xs.iter().map(|x| x.clone().unwrap_or(Value::Null)).collect(),
+            ))
+        })
+    });
+    r("kql_array_concat", Vec::new(), UTF8, |a| {
+        json_rows(a, |xs| {
+            let mut out = Vec::new();
+            for x in xs {
+                out.extend(arr(x)?.iter().cloned());
+            }
+            Some(Value::Array(out))
+        })
+    });
+    r("kql_bag_pack", Vec::new(), UTF8, |a| {
+        // Arguments alternate key (as a JSON string) and value.
+        json_rows(a, |xs| {
+            let mut m = serde_json::Map::new();
+            for pair in xs.chunks(2) {
+                let key = match pair.first()? {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => return None,
+                };
+                m.insert(key, pair.get(1).cloned().flatten().unwrap_or(Value::Null));
+            }
+            Some(Value::Object(m))
+        })
+    });
+    r("kql_bag_merge", Vec::new(), UTF8, |a| {
+        // bag_merge page: on duplicate keys the first bag's value wins.
+        json_rows(a, |xs| {
+            let mut m = serde_json::Map::new();
+            for x in xs {
+                if let Some(b) = bag(x) {
+                    for (k, v) in b {
+                        m.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            Some(Value::Object(m))
+        })
+    });
+    r("kql_bag_keys", vec![vec![UTF8]], UTF8, |a| {
+        json_rows(a, |xs| {
+            Some(Value::Array(
+                bag(&xs[0])?.keys().map(|k| Value::String(k.clone())).collect(),
+            ))
+        })
+    });
+    r("kql_bag_remove_keys", vec![vec![UTF8, UTF8]], UTF8, |a| {
+        json_rows(a, |xs| {
+            let mut b = bag(&xs[0])?.clone();
+            for k in arr(&xs[1])? {
+                if let Value::String(k) = k {
+                    b.remove(k);
+                }
+            }
+            Some(Value::Object(b))
+        })
+    });
+    r("kql_array_slice", vec![vec![UTF8, I64, I64]], UTF8, |a| {
+        let (d, s, e) = (strs(&a[0])?, longs(&a[1])?, longs(&a[2])?);
+        Ok(string_array(
+            (0..d.len())
+                .map(|i| {
+                    let v = parse(get(d, i))?;
+                    let items = v.as_array()?;
+                    let n = items.len() as i64;
+                    let norm = |k: i64| if k < 0 { n + k } else { k };
+                    let (from, to) = (norm(get_i64(s, i)?).max(0), norm(get_i64(e, i)?).min(n - 1));
+                    let out: Vec<Value> = if from > to || from >= n {
+                        Vec::new()
+                    } else {
+                        items[from as usize..=to as usize].to_vec()
+                    };
+                    emit(Some(&Value::Array(out)))
+                })
+                .collect(),
+        ))
+    });
+    r("kql_array_index_of", vec![vec![UTF8, UTF8]], I64, |a| {
+        let (d, x) = (strs(&a[0])?, strs(&a[1])?);
+        Ok(long_array(
+            (0..d.len())
+                .map(|i| {
+                    let v = parse(get(d, i))?;
+                    let needle = parse(get(x, i)).unwrap_or(Value::Null);
+                    let items = v.as_array()?;
+                    Some(items.iter().position(|e| *e == needle).map_or(-1, |p| p as i64))
+                })
+                .collect(),
+        ))
+    });
+    r("kql_array_sort_asc", vec![vec![UTF8]], UTF8, |a| {
+        json_rows(a, |xs| {
+            let mut v = arr(&xs[0])?.clone();
+            v.sort_by(sort_cmp);
+            Some(Value::Array(v))
+        })
+    });
+    r("kql_array_sort_desc", vec![vec![UTF8]], UTF8, |a| {
+        json_rows(a, |xs| {
+            let mut v = arr(&xs[0])?.clone();
+            // Nulls stay last when descending, as when ascending.
+            v.sort_by(|x, y| match (x.is_null(), y.is_null()) {
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+                _ => sort_cmp(y, x),
+            });
+            Some(Value::Array(v))
+        })
+    });
+    r("kql_set_has_element", vec![vec![UTF8, UTF8]], super::BOOL, |a| {
+        let (d, x) = (strs(&a[0])?, strs(&a[1])?);
+        Ok(bool_array(
+            (0..d.len())
+                .map(|i| {
+                    let v = parse(get(d, i))?;
+                    let needle = parse(get(x, i)).unwrap_or(Value::Null);
+                    Some(v.as_array()?.contains(&needle))
+                })
+                .collect(),
+        ))
+    });
+    r("kql_set_union", Vec::new(), UTF8, |a| {
+        json_rows(a, |xs| {
+            let mut out: Vec<Value> = Vec::new();
+            for x in xs {
+                for e in arr(x)? {
+                    if !out.contains(e) {
+                        out.push(e.clone());
+                    }
+                }
+            }
+            Some(Value::Array(out))
+        })
+    });
+    r("kql_set_intersect", Vec::new(), UTF8, |a| {
+        json_rows(a, |xs| {
+            let first = arr(xs.first()?)?;
+            let rest: Vec<&Vec<Value>> = xs[1..].iter().map(arr).collect::<Option<_>>()?;
+            let mut out: Vec<Value> = Vec::new();
+            for e in first {
+                if rest.iter().all(|r| r.contains(e)) && !out.contains(e) {
+                    out.push(e.clone());
+                }
+            }
+            Some(Value::Array(out))
+        })
+    });
+    r("kql_set_difference", Vec::new(), UTF8, |a| {
+        json_rows(a, |xs| {
+            let first = arr(xs.first()?)?;
+            let rest: Vec<&Vec<Value>> = xs[1..].iter().map(arr).collect::<Option<_>>()?;
+            let mut out: Vec<Value> = Vec::new();
+            for e in first {
+                if !rest.iter().any(|r| r.contains(e)) && !out.contains(e) {
+                    out.push(e.clone());
+                }
+            }
+            Some(Value::Array(out))
+        })
+    });
+    r("kql_strcat_array", vec![vec![UTF8, UTF8]], UTF8, |a| {
+        let (d, sep) = (strs(&a[0])?, strs(&a[1])?);
+        Ok(string_array(
+            (0..d.len())
+                .map(|i| {
+                    let v = parse(get(d, i));
+                    let items = v.as_ref().and_then(Value::as_array);
+                    let parts: Vec<String> = items
+                        .map(|xs| {
+                            xs.iter()
+                                .map(|x| match x {
+                                    Value::String(s) => s.clone(),
+                                    Value::Null => String::new(),
+                                    other => other.to_string(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(parts.join(get(sep, i).unwrap_or_default()))
+                })
+                .collect(),
+        ))
+    });
+    r("kql_gettype", vec![vec![UTF8]], UTF8, |a| {
+        let d = strs(&a[0])?;
+        Ok(string_array(
+            (0..d.len())
+                .map(|i| {
+                    Some(
+                        match parse(get(d, i)) {
+                            None | Some(Value::Null) => "null",
+                            Some(Value::Array(_)) => "array",
+                            Some(Value::Object(_)) => "dictionary",
+                            Some(Value::Bool(_)) => "bool",
+                            Some(Value::String(_)) => "string",
+                            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "long",
+                            Some(Value::Number(_)) => "real",
+                        }
+                        .to_string(),
+                    )
+                })
+                .collect(),
+        ))
     });
 }

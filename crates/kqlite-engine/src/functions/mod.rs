@@ -115,6 +115,7 @@ static UDFS: LazyLock<Vec<Arc<ScalarUDF>>> = LazyLock::new(|| {
     time::register(&mut add);
     dynamic::register(&mut add);
     dynamic::register_mv(&mut add);
+    dynamic::register_json(&mut add);
     agg::register(&mut add);
     v
 });

@@ -96,6 +96,9 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "toscalar",
     "array_length",
     "parse_json",
+    "pack_array", "array_concat", "bag_merge", "set_union", "set_intersect", "set_difference",
+    "bag_pack", "pack", "bag_keys", "array_sort_asc", "array_sort_desc", "bag_remove_keys",
+    "array_slice", "array_index_of", "set_has_element", "strcat_array", "gettype", "range",
     "todynamic",
 ];
 
@@ -491,6 +494,87 @@ impl Planner<'_> {
                 match x.1 {
                     Dynamic => x,
                     _ => (udf("kql_parse_json", vec![x.0]), Dynamic),
+                }
+            }
+            "pack_array" | "array_concat" | "bag_merge" | "set_union" | "set_intersect"
+            | "set_difference" => {
+                arity(1, 64)?;
+                let mut xs = Vec::new();
+                for i in 0..n {
+                    let x = arg!(i);
+                    if name != "pack_array" && x.1 != Dynamic {
+                        return Err(Error::type_error(
+                            args[i].value.span,
+                            format!("`{name}` takes dynamic values, not {}", x.1.name()),
+                        ));
+                    }
+                    xs.push(to_dynamic(x));
+                }
+                (udf(&format!("kql_{name}"), xs), Dynamic)
+            }
+            "bag_pack" | "pack" => {
+                arity(0, 128)?;
+                if !n.is_multiple_of(2) {
+                    return Err(Error::invalid(e.span, format!("`{name}` takes key/value pairs")));
+                }
+                let mut xs = Vec::new();
+                for i in 0..n {
+                    let x = arg!(i);
+                    if i % 2 == 0 && x.1 != String {
+                        return Err(Error::type_error(args[i].value.span, "a bag key is a string"));
+                    }
+                    xs.push(to_dynamic(x));
+                }
+                (udf("kql_bag_pack", xs), Dynamic)
+            }
+            "bag_keys" | "array_sort_asc" | "array_sort_desc" => {
+                arity(1, 1)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                (udf(&format!("kql_{name}"), vec![d.0]), Dynamic)
+            }
+            "bag_remove_keys" => {
+                arity(2, 2)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                let k = want!(arg!(1), 1, Dynamic);
+                (udf("kql_bag_remove_keys", vec![d.0, k.0]), Dynamic)
+            }
+            "array_slice" => {
+                arity(3, 3)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                let s = conform(want!(arg!(1), 1, Int | Long), Long);
+                let t = conform(want!(arg!(2), 2, Int | Long), Long);
+                (udf("kql_array_slice", vec![d.0, s, t]), Dynamic)
+            }
+            "array_index_of" | "set_has_element" => {
+                arity(2, 2)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                let x = to_dynamic(arg!(1));
+                let ty = if name == "array_index_of" { Long } else { Bool };
+                (udf(&format!("kql_{name}"), vec![d.0, x]), ty)
+            }
+            "strcat_array" => {
+                arity(2, 2)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                let s = arg!(1);
+                (udf("kql_strcat_array", vec![d.0, to_text(s.0, s.1)]), String)
+            }
+            "range" => {
+                arity(2, 3)?;
+                let s = conform(want!(arg!(0), 0, Int | Long), Long);
+                let t = conform(want!(arg!(1), 1, Int | Long), Long);
+                let st = if n == 3 {
+                    conform(want!(arg!(2), 2, Int | Long), Long)
+                } else {
+                    lit(1i64)
+                };
+                (udf("kql_range", vec![s, t, st]), Dynamic)
+            }
+            "gettype" => {
+                arity(1, 1)?;
+                let x = arg!(0);
+                match x.1 {
+                    Dynamic => (udf("kql_gettype", vec![x.0]), String),
+                    t => (lit(t.name()), String),
                 }
             }
             "array_length" => {
@@ -1059,4 +1143,12 @@ pub(crate) fn from_dynamic(x: Expr, ty: ScalarType) -> Expr {
         ScalarType::Guid => "kql_toguid",
     };
     udf(f, vec![text])
+}
+
+/// A typed value as a dynamic one (dynamic values pass through).
+pub(crate) fn to_dynamic(x: Typed) -> Expr {
+    match x.1 {
+        ScalarType::Dynamic => x.0,
+        _ => udf("kql_to_dynamic", vec![x.0]),
+    }
 }

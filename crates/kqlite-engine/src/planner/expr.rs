@@ -254,8 +254,21 @@ impl Planner<'_> {
         e: &ast::Expr,
         rel: &Relation,
     ) -> Result<(Expr, ScalarType)> {
-        let (l, lt) = self.scalar(left, rel)?;
-        let (r, rt) = self.scalar(right, rel)?;
+        let (mut l, mut lt) = self.scalar(left, rel)?;
+        let (mut r, mut rt) = self.scalar(right, rel)?;
+        // Comparing a dynamic value with a scalar compares the underlying
+        // value: the dynamic side is converted to the scalar's type.
+        let comparison = matches!(
+            op,
+            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        );
+        if comparison && lt == ScalarType::Dynamic && rt != ScalarType::Dynamic {
+            l = super::call::from_dynamic(l, rt);
+            lt = rt;
+        } else if comparison && rt == ScalarType::Dynamic && lt != ScalarType::Dynamic {
+            r = super::call::from_dynamic(r, lt);
+            rt = lt;
+        }
         let mismatch = || {
             Error::type_error(
                 e.span,

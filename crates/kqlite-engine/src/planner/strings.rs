@@ -124,7 +124,7 @@ impl Planner<'_> {
         e: &ast::Expr,
         rel: &Relation,
     ) -> Result<(Expr, ScalarType)> {
-        let (x, xt) = self.scalar(expr, rel)?;
+        let (mut x, mut xt) = self.scalar(expr, rel)?;
         if let [single] = list
             && self.is_tabular(single)
         {
@@ -142,6 +142,16 @@ impl Planner<'_> {
             }
         }
         let bool_ = ScalarType::Bool;
+        if xt == ScalarType::Dynamic && matches!(op, ListOp::In | ListOp::NotIn) {
+            // A dynamic left side compares as the list's type (the
+            // underlying value), or as text for a mixed list.
+            let target = match items.first() {
+                Some((_, t)) if items.iter().all(|(_, u)| u == t) => *t,
+                _ => ScalarType::String,
+            };
+            x = super::call::from_dynamic(x, target);
+            xt = target;
+        }
         match op {
             ListOp::In | ListOp::NotIn => {
                 for (_, vt) in &items {

@@ -122,7 +122,26 @@ impl Planner<'_> {
                     )
                 })
         };
+        // `$left.A == $right.A and $left.B == $right.B` is two keys.
+        fn flatten<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+            match &e.kind {
+                ExprKind::Binary {
+                    op: BinaryOp::And,
+                    left,
+                    right,
+                } => {
+                    flatten(left, out);
+                    flatten(right, out);
+                }
+                ExprKind::Paren(x) => flatten(x, out),
+                _ => out.push(e),
+            }
+        }
+        let mut conds = Vec::new();
         for k in on {
+            flatten(k, &mut conds);
+        }
+        for k in conds {
             match &k.kind {
                 ExprKind::Name(id) => {
                     keys.push((find(&input, id, "left")?, find(&right_rel, id, "right")?));
