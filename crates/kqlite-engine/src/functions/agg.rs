@@ -17,7 +17,9 @@ pub(crate) fn register(r: &mut Register<'_>) {
     // A typed scalar as a dynamic value (numbers, bools; datetimes and
     // timespans as their text; strings as JSON strings).
     r("kql_to_dynamic", Vec::new(), UTF8, |a| {
-        let x = a.first().ok_or_else(|| DataFusionError::Internal("kql_to_dynamic takes 1 argument".into()))?;
+        let x = a
+            .first()
+            .ok_or_else(|| DataFusionError::Internal("kql_to_dynamic takes 1 argument".into()))?;
         let mut out = Vec::with_capacity(x.len());
         for i in 0..x.len() {
             out.push(match json_at(x, i)? {

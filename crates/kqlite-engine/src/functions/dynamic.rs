@@ -192,7 +192,10 @@ fn json_rows(
     a: &[ArrayRef],
     f: impl Fn(&[Option<Value>]) -> Option<Value>,
 ) -> datafusion::common::Result<ArrayRef> {
-    let cols = a.iter().map(strs).collect::<datafusion::common::Result<Vec<_>>>()?;
+    let cols = a
+        .iter()
+        .map(strs)
+        .collect::<datafusion::common::Result<Vec<_>>>()?;
     let rows = a.first().map_or(0, |x| x.len());
     let mut out = Vec::with_capacity(rows);
     let mut args = Vec::with_capacity(cols.len());
@@ -228,7 +231,9 @@ fn sort_cmp(x: &Value, y: &Value) -> std::cmp::Ordering {
             .partial_cmp(&b.as_f64())
             .unwrap_or(Ordering::Equal),
         (Value::String(a), Value::String(b)) => a.cmp(b),
-        _ => rank(x).cmp(&rank(y)).then_with(|| x.to_string().cmp(&y.to_string())),
+        _ => rank(x)
+            .cmp(&rank(y))
+            .then_with(|| x.to_string().cmp(&y.to_string())),
     }
 }
 
@@ -238,7 +243,8 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
         let (s, e, st) = (longs(&a[0])?, longs(&a[1])?, longs(&a[2])?);
         let mut out = Vec::with_capacity(s.len());
         for i in 0..s.len() {
-            let (Some(s), Some(e), Some(st)) = (get_i64(s, i), get_i64(e, i), get_i64(st, i)) else {
+            let (Some(s), Some(e), Some(st)) = (get_i64(s, i), get_i64(e, i), get_i64(st, i))
+            else {
                 out.push(None);
                 continue;
             };
@@ -252,7 +258,9 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                     "range({s}, {e}, {st}) would have {n} elements (at most 1048576)"
                 )));
             }
-            let items: Vec<Value> = (0..n.max(0)).map(|k| Value::from(s + (k as i64) * st)).collect();
+            let items: Vec<Value> = (0..n.max(0))
+                .map(|k| Value::from(s + (k as i64) * st))
+                .collect();
             out.push(Some(Value::Array(items).to_string()));
         }
         Ok(string_array(out))
@@ -261,7 +269,9 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
     r("kql_pack_array", Vec::new(), UTF8, |a| {
         json_rows(a, |xs| {
             Some(Value::Array(
-                xs.iter().map(|x| x.clone().unwrap_or(Value::Null)).collect(),
+                xs.iter()
+                    .map(|x| x.clone().unwrap_or(Value::Null))
+                    .collect(),
             ))
         })
     });
@@ -306,7 +316,10 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
     r("kql_bag_keys", vec![vec![UTF8]], UTF8, |a| {
         json_rows(a, |xs| {
             Some(Value::Array(
-                bag(&xs[0])?.keys().map(|k| Value::String(k.clone())).collect(),
+                bag(&xs[0])?
+                    .keys()
+                    .map(|k| Value::String(k.clone()))
+                    .collect(),
             ))
         })
     });
@@ -349,7 +362,12 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                     let v = parse(get(d, i))?;
                     let needle = parse(get(x, i)).unwrap_or(Value::Null);
                     let items = v.as_array()?;
-                    Some(items.iter().position(|e| *e == needle).map_or(-1, |p| p as i64))
+                    Some(
+                        items
+                            .iter()
+                            .position(|e| *e == needle)
+                            .map_or(-1, |p| p as i64),
+                    )
                 })
                 .collect(),
         ))
@@ -373,18 +391,23 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
             Some(Value::Array(v))
         })
     });
-    r("kql_set_has_element", vec![vec![UTF8, UTF8]], super::BOOL, |a| {
-        let (d, x) = (strs(&a[0])?, strs(&a[1])?);
-        Ok(bool_array(
-            (0..d.len())
-                .map(|i| {
-                    let v = parse(get(d, i))?;
-                    let needle = parse(get(x, i)).unwrap_or(Value::Null);
-                    Some(v.as_array()?.contains(&needle))
-                })
-                .collect(),
-        ))
-    });
+    r(
+        "kql_set_has_element",
+        vec![vec![UTF8, UTF8]],
+        super::BOOL,
+        |a| {
+            let (d, x) = (strs(&a[0])?, strs(&a[1])?);
+            Ok(bool_array(
+                (0..d.len())
+                    .map(|i| {
+                        let v = parse(get(d, i))?;
+                        let needle = parse(get(x, i)).unwrap_or(Value::Null);
+                        Some(v.as_array()?.contains(&needle))
+                    })
+                    .collect(),
+            ))
+        },
+    );
     r("kql_set_union", Vec::new(), UTF8, |a| {
         json_rows(a, |xs| {
             let mut out: Vec<Value> = Vec::new();

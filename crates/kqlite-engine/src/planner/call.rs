@@ -96,9 +96,24 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "toscalar",
     "array_length",
     "parse_json",
-    "pack_array", "array_concat", "bag_merge", "set_union", "set_intersect", "set_difference",
-    "bag_pack", "pack", "bag_keys", "array_sort_asc", "array_sort_desc", "bag_remove_keys",
-    "array_slice", "array_index_of", "set_has_element", "strcat_array", "gettype", "range",
+    "pack_array",
+    "array_concat",
+    "bag_merge",
+    "set_union",
+    "set_intersect",
+    "set_difference",
+    "bag_pack",
+    "pack",
+    "bag_keys",
+    "array_sort_asc",
+    "array_sort_desc",
+    "bag_remove_keys",
+    "array_slice",
+    "array_index_of",
+    "set_has_element",
+    "strcat_array",
+    "gettype",
+    "range",
     "todynamic",
 ];
 
@@ -515,13 +530,16 @@ impl Planner<'_> {
             "bag_pack" | "pack" => {
                 arity(0, 128)?;
                 if !n.is_multiple_of(2) {
-                    return Err(Error::invalid(e.span, format!("`{name}` takes key/value pairs")));
+                    return Err(Error::invalid(
+                        e.span,
+                        format!("`{name}` takes key/value pairs"),
+                    ));
                 }
                 let mut xs = Vec::new();
-                for i in 0..n {
-                    let x = arg!(i);
+                for (i, a) in args.iter().enumerate() {
+                    let x = self.scalar(&a.value, rel)?;
                     if i % 2 == 0 && x.1 != String {
-                        return Err(Error::type_error(args[i].value.span, "a bag key is a string"));
+                        return Err(Error::type_error(a.value.span, "a bag key is a string"));
                     }
                     xs.push(to_dynamic(x));
                 }
@@ -556,7 +574,10 @@ impl Planner<'_> {
                 arity(2, 2)?;
                 let d = want!(arg!(0), 0, Dynamic);
                 let s = arg!(1);
-                (udf("kql_strcat_array", vec![d.0, to_text(s.0, s.1)]), String)
+                (
+                    udf("kql_strcat_array", vec![d.0, to_text(s.0, s.1)]),
+                    String,
+                )
             }
             "range" => {
                 arity(2, 3)?;

@@ -260,7 +260,12 @@ impl Planner<'_> {
         // value: the dynamic side is converted to the scalar's type.
         let comparison = matches!(
             op,
-            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge
         );
         if comparison && lt == ScalarType::Dynamic && rt != ScalarType::Dynamic {
             l = super::call::from_dynamic(l, rt);
