@@ -75,15 +75,23 @@ pub fn run(args: QueryArgs) -> Outcome {
         OutputFormat::Json
     });
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::new(PipeWatch {
+        inner: stdout.lock(),
+        closed: false,
+    });
     let written = match format {
         OutputFormat::Json => output::write_json(&result, &mut out),
         OutputFormat::Ndjson => output::write_ndjson(&result, &mut out),
         OutputFormat::Csv => output::write_csv(&result, &mut out),
         OutputFormat::Table => write_table(&result, &mut out),
     };
-    if let Err(e) = written.and_then(|()| out.flush().map_err(|e| Error::Execution(e.to_string())))
-    {
+    let flushed = out.flush().map_err(|e| Error::Execution(e.to_string()));
+    let closed = out.get_ref().closed;
+    if let Err(e) = written.and(flushed) {
+        // The reader went away (`kqlite query ... | head`): stop quietly.
+        if closed {
+            return Outcome::Success;
+        }
         eprintln!("error: {e}");
         return Outcome::Data;
     }
@@ -129,4 +137,28 @@ fn write_table(
         if rows.len() == 1 { "" } else { "s" }
     )
     .map_err(|e| Error::Execution(e.to_string()))
+}
+
+/// stdout that remembers whether the reader closed the pipe.
+struct PipeWatch<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.closed = true;
+            }
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.closed = true;
+            }
+        })
+    }
 }
