@@ -129,21 +129,28 @@ impl Session {
     }
 
     /// The query's logical plan in DataFusion's protobuf form (for a
-    /// distributed executor, or to store a compiled rule). Tables must be
-    /// inline (datatable, print, range) or file scans: in-memory tables do
-    /// not serialise.
+    /// distributed executor, or to store a compiled rule). Registered tables
+    /// are referenced by name; the session that runs the bytes must have
+    /// tables of those names.
     pub fn plan_to_bytes(&self, query: &str) -> Result<(Vec<u8>, Vec<Column>)> {
         let (plan, columns) = self.plan(query)?;
-        let bytes = datafusion_proto::bytes::logical_plan_to_bytes(&plan)
-            .map_err(|e| Error::Execution(format!("cannot serialise the plan: {e}")))?;
+        let codec = self.codec();
+        let bytes =
+            datafusion_proto::bytes::logical_plan_to_bytes_with_extension_codec(&plan, &codec)
+                .map_err(|e| Error::Execution(format!("cannot serialise the plan: {e}")))?;
         Ok((bytes.to_vec(), columns))
     }
 
     /// Runs a plan serialised by [`Session::plan_to_bytes`]; kqlite's
     /// functions are found again by name.
     pub fn run_plan_bytes(&self, bytes: &[u8], columns: Vec<Column>) -> Result<QueryResult> {
-        let plan = datafusion_proto::bytes::logical_plan_from_bytes(bytes, &self.ctx.task_ctx())
-            .map_err(|e| Error::Execution(format!("cannot read the serialised plan: {e}")))?;
+        let codec = self.codec();
+        let plan = datafusion_proto::bytes::logical_plan_from_bytes_with_extension_codec(
+            bytes,
+            &self.ctx.task_ctx(),
+            &codec,
+        )
+        .map_err(|e| Error::Execution(format!("cannot read the serialised plan: {e}")))?;
         self.run_plan(plan, columns)
     }
 
@@ -177,6 +184,16 @@ impl Session {
         ))
     }
 
+    fn codec(&self) -> TablesByName {
+        TablesByName {
+            tables: self
+                .tables
+                .iter()
+                .map(|(n, t)| (n.clone(), t.provider.clone()))
+                .collect(),
+        }
+    }
+
     /// Parses, plans and runs a query.
     pub fn query(&self, query: &str) -> Result<QueryResult> {
         let (plan, columns) = self.plan(query)?;
@@ -202,5 +219,62 @@ impl Catalog for Session {
 
     fn table_names(&self) -> Vec<String> {
         self.tables.keys().cloned().collect()
+    }
+}
+
+/// Serialises table scans by table name: the receiving session resolves the
+/// name among its own registered tables (so in-memory tables round-trip as
+/// references, not data).
+#[derive(Debug)]
+struct TablesByName {
+    tables: BTreeMap<String, Arc<dyn TableProvider>>,
+}
+
+impl datafusion_proto::logical_plan::LogicalExtensionCodec for TablesByName {
+    fn try_decode(
+        &self,
+        _buf: &[u8],
+        _inputs: &[LogicalPlan],
+        _ctx: &datafusion::execution::TaskContext,
+    ) -> datafusion::common::Result<datafusion::logical_expr::Extension> {
+        Err(datafusion::error::DataFusionError::NotImplemented(
+            "kqlite plans have no extension nodes".into(),
+        ))
+    }
+
+    fn try_encode(
+        &self,
+        _node: &datafusion::logical_expr::Extension,
+        _buf: &mut Vec<u8>,
+    ) -> datafusion::common::Result<()> {
+        Err(datafusion::error::DataFusionError::NotImplemented(
+            "kqlite plans have no extension nodes".into(),
+        ))
+    }
+
+    fn try_decode_table_provider(
+        &self,
+        buf: &[u8],
+        _table_ref: &TableReference,
+        _schema: datafusion::arrow::datatypes::SchemaRef,
+        _ctx: &datafusion::execution::TaskContext,
+    ) -> datafusion::common::Result<Arc<dyn TableProvider>> {
+        let name = std::str::from_utf8(buf)
+            .map_err(|e| datafusion::error::DataFusionError::Plan(e.to_string()))?;
+        self.tables.get(name).cloned().ok_or_else(|| {
+            datafusion::error::DataFusionError::Plan(format!(
+                "the plan reads table `{name}`, which this session does not have"
+            ))
+        })
+    }
+
+    fn try_encode_table_provider(
+        &self,
+        table_ref: &TableReference,
+        _node: Arc<dyn TableProvider>,
+        buf: &mut Vec<u8>,
+    ) -> datafusion::common::Result<()> {
+        buf.extend_from_slice(table_ref.table().as_bytes());
+        Ok(())
     }
 }

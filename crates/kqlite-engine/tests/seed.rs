@@ -17,8 +17,8 @@ fn examples() -> PathBuf {
 }
 
 /// Generates the three tables as NDJSON files and loads them into a session.
-fn setup() -> (Session, Vec<Vec<Value>>) {
-    let dir = std::env::temp_dir().join(format!("kqlite-seed-{}", std::process::id()));
+fn setup(tag: &str) -> (Session, Vec<Vec<Value>>) {
+    let dir = std::env::temp_dir().join(format!("kqlite-seed-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let spec = kqlite_gen::Spec {
         rows: ROWS,
@@ -100,7 +100,7 @@ fn time_of(v: &Value) -> chrono::DateTime<chrono::Utc> {
 
 #[test]
 fn seed_queries_match_an_independent_computation() {
-    let (session, tables) = setup();
+    let (session, tables) = setup("independent");
     let now = time_of(&Value::String(NOW.into()));
 
     // --- The seed rule: alerts' file entities joined with events' files.
@@ -236,4 +236,27 @@ fn seed_queries_match_an_independent_computation() {
             "{file}: rows differ from the independent computation"
         );
     }
+}
+
+#[test]
+fn seed_rule_plan_round_trips_through_protobuf() {
+    let (session, _) = setup("proto");
+    let text = std::fs::read_to_string(examples().join("seed-rule-purview-cloudappevents.kql"))
+        .expect("seed query");
+    let direct = rows_of(&session, &text);
+    let (bytes, columns) = session.plan_to_bytes(&text).expect("serialises");
+    let replayed = session.run_plan_bytes(&bytes, columns).expect("runs again");
+    let mut buf = Vec::new();
+    output::write_ndjson(&replayed, &mut buf).expect("encodes");
+    let mut again: Vec<String> = String::from_utf8(buf)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut direct = direct;
+    direct.sort();
+    again.sort();
+    println!("seed rule plan: {} bytes of protobuf", bytes.len());
+    assert_eq!(direct.len(), again.len());
+    assert!(direct == again);
 }
