@@ -79,6 +79,8 @@ fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
     for i in 0..lists.len() {
         let cap = usize::try_from(get_i64(max, i).unwrap_or(i64::MAX)).unwrap_or(usize::MAX);
         let mut items: Vec<Value> = Vec::new();
+        let mut bag = serde_json::Map::new();
+        let mut bag_keys = 0usize;
         let dynamic_mode = get_i64(mode, i).unwrap_or(0);
         if lists.is_valid(i) {
             let values = lists.value(i);
@@ -92,6 +94,19 @@ fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
                 }
                 let text = strs(&values)?;
                 let v = super::dynamic::parse(get(text, k)).unwrap_or(Value::Null);
+                if dynamic_mode == 3 {
+                    // make_bag: property bags merged; the first value of a key wins.
+                    if let Value::Object(m) = v {
+                        bag_keys += 1;
+                        for (key, val) in m {
+                            if bag.len() >= cap {
+                                break;
+                            }
+                            bag.entry(key).or_insert(val);
+                        }
+                    }
+                    continue;
+                }
                 let parts = match v {
                     Value::Array(inner) => inner,
                     Value::Null => Vec::new(),
@@ -108,7 +123,16 @@ fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
                 }
             }
         }
-        out.push(Some(Value::Array(items).to_string()));
+        if dynamic_mode == 3 && !lists.is_valid(i) {
+            // No rows: the summarize page's default for make_bag is the
+            // empty dynamic array ([]), as for make_list and make_set.
+            out.push(Some("[]".to_string()));
+        } else if dynamic_mode == 3 {
+            let _ = bag_keys;
+            out.push(Some(Value::Object(bag).to_string()));
+        } else {
+            out.push(Some(Value::Array(items).to_string()));
+        }
     }
     Ok(string_array(out))
 }

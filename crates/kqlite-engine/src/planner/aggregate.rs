@@ -45,6 +45,8 @@ const AGGREGATES: &[&str] = &[
     "take_any",
     "any",
     "percentile",
+    "make_bag",
+    "make_bag_if",
     "stdev",
     "stdevp",
     "variance",
@@ -367,6 +369,42 @@ impl Planner<'_> {
                 }
                 let v = plan.add(build(b)?);
                 let out = functions::call("kql_list_to_dynamic", vec![v, lit(max), lit(mode)]);
+                plan.outputs.push((
+                    out,
+                    Column {
+                        name: out_name,
+                        ty: ScalarType::Dynamic,
+                    },
+                ));
+            }
+            "make_bag" | "make_bag_if" => {
+                let cond = name == "make_bag_if";
+                arity(if cond { 2 } else { 1 }, if cond { 3 } else { 2 })?;
+                let x = scalar(0)?;
+                if x.1 != ScalarType::Dynamic {
+                    return Err(Error::type_error(
+                        args_v[0].span,
+                        format!("`{name}` takes property bags (dynamic), not {}", x.1.name()),
+                    ));
+                }
+                let mut keep = x.0.clone().is_not_null();
+                if cond {
+                    keep = keep.and(bool_arg(scalar(1)?, args_v[1].span, name)?);
+                }
+                // The reference never shows make_bag's implicit name: ask for one.
+                let Some(out_name) = explicit.clone() else {
+                    return Err(Error::unsupported(
+                        item.expr.span,
+                        format!("the implicit name of `{name}` (write Name = {name}(...))"),
+                    ));
+                };
+                let b = array_agg::array_agg_udaf().call(vec![x.0]).filter(keep);
+                let v = plan.add(build(b)?);
+                // make-bag page: maxSize default 1048576 keys.
+                let out = functions::call(
+                    "kql_list_to_dynamic",
+                    vec![v, lit(1_048_576i64), lit(3i64)],
+                );
                 plan.outputs.push((
                     out,
                     Column {
