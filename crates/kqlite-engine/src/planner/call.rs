@@ -114,6 +114,7 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "strcat_array",
     "gettype",
     "range",
+    "pack_all",
     "todynamic",
 ];
 
@@ -542,6 +543,22 @@ impl Planner<'_> {
                         return Err(Error::type_error(a.value.span, "a bag key is a string"));
                     }
                     xs.push(to_dynamic(x));
+                }
+                (udf("kql_bag_pack", xs), Dynamic)
+            }
+            "pack_all" => {
+                arity(0, 1)?;
+                if n == 1 {
+                    return Err(Error::unsupported(
+                        args[0].value.span,
+                        "pack_all's ignore_null_empty argument",
+                    ));
+                }
+                // pack_all page: a property bag of every column of the row.
+                let mut xs = Vec::new();
+                for c in &rel.columns {
+                    xs.push(lit(serde_json::Value::String(c.name.clone()).to_string()));
+                    xs.push(to_dynamic((super::expr::column(&c.name), c.ty)));
                 }
                 (udf("kql_bag_pack", xs), Dynamic)
             }
