@@ -168,6 +168,36 @@ fn load_files(table: &str, files: &[PathBuf]) -> Result<LoadedTable> {
     })
 }
 
+/// Writes a loaded table as one Parquet file (zstd). Column types are kept:
+/// dynamic columns are JSON text tagged `arrow.json`, so reading the file
+/// back gives the same KQL types even without a schema.
+pub fn write_parquet(table: &LoadedTable, path: &Path) -> Result<()> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::basic::{Compression, ZstdLevel};
+    use datafusion::parquet::file::properties::WriterProperties;
+    let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
+        table
+            .schema
+            .columns
+            .iter()
+            .map(|c| crate::types::arrow_field(&c.name, c.ty))
+            .collect::<Vec<_>>(),
+    ));
+    let level = ZstdLevel::try_new(3).map_err(|e| data_error(path, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .build();
+    let file = std::fs::File::create(path).map_err(|e| data_error(path, e))?;
+    let mut writer =
+        ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| data_error(path, e))?;
+    for b in &table.batches {
+        let b = b.clone().with_schema(schema.clone()).map_err(|e| data_error(path, e))?;
+        writer.write(&b).map_err(|e| data_error(path, e))?;
+    }
+    writer.close().map_err(|e| data_error(path, e))?;
+    Ok(())
+}
+
 /// One exported record and where it came from.
 pub(crate) struct Record {
     pub file: PathBuf,
@@ -281,7 +311,16 @@ fn parquet_table(
         if let Some(b) = batches.first() {
             for f in b.schema().fields() {
                 if !columns.iter().any(|c| c.name == *f.name()) {
-                    let ty = crate::types::kql_type_of(f.data_type()).ok_or_else(|| {
+                    let tagged_json = f
+                        .metadata()
+                        .get("ARROW:extension:name")
+                        .is_some_and(|v| v == crate::types::JSON_EXTENSION);
+                    let ty = if tagged_json {
+                        Some(ScalarType::Dynamic)
+                    } else {
+                        crate::types::kql_type_of(f.data_type())
+                    };
+                    let ty = ty.ok_or_else(|| {
                         data_error(
                             path,
                             format!(
