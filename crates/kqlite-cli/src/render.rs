@@ -161,6 +161,23 @@ impl Renderer {
     }
 
     pub fn render(&self, problem: &Problem) -> String {
+        // The drawing cannot show a line longer than the renderer's column
+        // limit (a one-line rule with a long IOC list): such a report goes
+        // without the source drawing; its stdout/summary line has the place.
+        const LONGEST_DRAWN_LINE: usize = 10_000;
+        let drawable = problem.place.as_ref().is_none_or(|place| {
+            place.labels.iter().all(|(span, _)| {
+                let start = span.start.min(place.source.len());
+                let line_start = place.source[..start].rfind('\n').map_or(0, |k| k + 1);
+                let line_end = place.source[start..]
+                    .find('\n')
+                    .map_or(place.source.len(), |k| start + k);
+                line_end - line_start <= LONGEST_DRAWN_LINE
+            })
+        });
+        if !drawable {
+            return format!("{}\n", problem.summary());
+        }
         let view = View {
             problem,
             source: problem.place.as_ref().map(|place| {

@@ -76,9 +76,6 @@ fn commands_not_implemented_yet_say_so() {
             "2024-05-02T00:00:00Z",
         ],
         &["test", "tests/", "--junit", "out.xml"],
-        &[
-            "convert", "exports/", "--to", "parquet/", "--format", "parquet",
-        ],
         &["tables", "-d", "data/"],
     ];
     let mut transcript = String::new();
@@ -93,7 +90,6 @@ fn commands_not_implemented_yet_say_so() {
     error: `kqlite rule run` is not implemented yet
     error: `kqlite rule replay` is not implemented yet
     error: `kqlite test` is not implemented yet
-    error: `kqlite convert` is not implemented yet
     error: `kqlite tables` is not implemented yet
     ");
 }

@@ -129,3 +129,32 @@ fn tables_from_files_are_typed_by_the_builtin_schema() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out2, out);
 }
+
+#[test]
+fn convert_to_parquet_keeps_rows_and_types() {
+    // CLI.md: `kqlite convert SRC... --to DIR [--format parquet]`.
+    let dir = std::env::temp_dir().join(format!("kqlite-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join("Events.ndjson");
+    std::fs::write(
+        &src,
+        "{\"t\":\"2024-01-01T00:00:00.1234567Z\",\"d\":{\"a\":[1,2]},\"s\":\"x\"}\n{\"t\":null,\"d\":null,\"s\":null}\n",
+    )
+    .expect("write");
+    let out = dir.join("pq");
+    let src_s = src.display().to_string();
+    let out_s = out.display().to_string();
+    let (code, _, err) = kqlite(&["convert", &src_s, "--to", &out_s]);
+    assert_eq!(code, 0, "{err}");
+    let q = "Events | project t, d, s, ty = gettype(d)";
+    let (code, from_json, err) = kqlite(&["query", "-d", &src_s, "-o", "ndjson", q]);
+    assert_eq!(code, 0, "{err}");
+    let pq = out.join("Events.parquet").display().to_string();
+    let (code, from_parquet, err) = kqlite(&["query", "-d", &pq, "-o", "ndjson", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_json, from_parquet);
+    assert!(
+        from_json.contains("\"d\":{\"a\":[1,2]}") && from_json.contains("\"s\":\"\""),
+        "{from_json}"
+    );
+}

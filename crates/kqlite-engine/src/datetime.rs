@@ -8,9 +8,40 @@ use chrono::{NaiveDate, NaiveDateTime};
 /// `2024-01-01T10:00:00.1234567Z`, `2024-01-01T10:00:00+02:00`.
 /// A value without a zone is UTC. Fractions beyond 100 ns ticks are cut.
 pub fn parse_datetime(text: &str) -> Option<i64> {
+    parse_datetime_wide(text).and_then(|n| i64::try_from(n).ok())
+}
+
+/// Whether the text is a datetime that kqlite cannot store (before 1677 or
+/// after 2262: nanoseconds since 1970 in 64 bits).
+pub fn out_of_range(text: &str) -> bool {
+    parse_datetime_wide(text).is_some_and(|n| i64::try_from(n).is_err())
+}
+
+/// [`parse_datetime`] without the 64-bit limit. Also reads the RFC 822 /
+/// RFC 850 forms and a ` GMT`/` UTC` suffix that the datetime page lists
+/// (`Sat, 8 Nov 14 15:05:02 GMT`, `Saturday, 08-Nov-14 15:05:02 GMT`,
+/// `2014-11-08 15:05:25 GMT`).
+pub fn parse_datetime_wide(text: &str) -> Option<i128> {
     let t = text.trim();
     if t.is_empty() {
         return None;
+    }
+    let wide = |d: chrono::DateTime<chrono::FixedOffset>| {
+        i128::from(d.timestamp()) * 1_000_000_000 + i128::from(d.timestamp_subsec_nanos())
+    };
+    if t.contains(',')
+        && let Ok(d) = chrono::DateTime::parse_from_rfc2822(t)
+    {
+        return Some(wide(d));
+    }
+    let t = t
+        .strip_suffix(" GMT")
+        .or_else(|| t.strip_suffix(" UTC"))
+        .unwrap_or(t);
+    if t.contains(',') {
+        return NaiveDateTime::parse_from_str(t, "%A, %d-%b-%y %H:%M:%S")
+            .ok()
+            .map(|d| wide(d.and_utc().fixed_offset()));
     }
     // Split off a zone designator: `Z` or `±hh:mm` / `±hhmm` after the time.
     let (body, offset_secs) = split_zone(t)?;
@@ -51,7 +82,7 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         }
     };
     let secs = NaiveDateTime::and_utc(&time).timestamp() - offset_secs;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
 }
 
 /// (text without zone, zone offset in seconds east of UTC).
@@ -109,6 +140,22 @@ mod tests {
             parse_datetime("2015-12-31 23:59:59.9"),
             Some(1_451_606_399 * SEC + 900_000_000)
         );
+    }
+
+    #[test]
+    fn rfc_forms_from_the_datetime_reference() {
+        // datetime page: "Sat, 8 Nov 14 15:05:02 GMT" (RFC 822), "Saturday, 08-Nov-14 15:05:02
+        // GMT" (RFC 850), "2014-11-08 15:05:25 GMT" (sortable).
+        let want = parse_datetime("2014-11-08T15:05:02Z");
+        assert!(want.is_some());
+        assert_eq!(parse_datetime("Sat, 8 Nov 14 15:05:02 GMT"), want);
+        assert_eq!(parse_datetime("Saturday, 08-Nov-14 15:05:02 GMT"), want);
+        assert_eq!(
+            parse_datetime("2014-11-08 15:05:25 GMT"),
+            parse_datetime("2014-11-08T15:05:25Z")
+        );
+        assert!(out_of_range("0001-01-01T00:00:00Z"));
+        assert!(!out_of_range("2024-01-01"));
     }
 
     #[test]

@@ -237,10 +237,95 @@ fn sort_cmp(x: &Value, y: &Value) -> std::cmp::Ordering {
     }
 }
 
+fn sort_array(xs: &[Option<Value>], desc: bool) -> Option<Value> {
+    let mut v = arr(&xs[0])?.clone();
+    let nulls_last = !matches!(xs.get(1), Some(Some(Value::Bool(false))));
+    v.sort_by(|x, y| match (x.is_null(), y.is_null()) {
+        (true, false) if nulls_last => std::cmp::Ordering::Greater,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) if nulls_last => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        _ if desc => sort_cmp(y, x),
+        _ => sort_cmp(x, y),
+    });
+    Some(Value::Array(v))
+}
+
+/// Removes one key given as a name or a JSONPath (`$.a.b`, `$['a']`).
+fn remove_key(bag: &mut serde_json::Map<String, Value>, key: &str) {
+    let Some(path) = key.strip_prefix('$') else {
+        bag.remove(key);
+        return;
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            parts.push(r[..end].to_string());
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix("['") {
+            let Some(end) = r.find("']") else { return };
+            parts.push(r[..end].to_string());
+            rest = &r[end + 2..];
+        } else {
+            return;
+        }
+    }
+    let Some((last, parents)) = parts.split_last() else {
+        return;
+    };
+    let mut node = bag;
+    for p in parents {
+        match node.get_mut(p) {
+            Some(Value::Object(inner)) => node = inner,
+            _ => return,
+        }
+    }
+    node.remove(last);
+}
+
 pub(crate) fn register_json(r: &mut Register<'_>) {
+    // Cast-only views of a dynamic value (mv-expand `to typeof(T)`: "Array
+    // elements that don't conform with the declared type become null"): no
+    // parsing, no conversion.
+    r("kql_dyn_as_long", vec![vec![UTF8]], I64, |a| {
+        let d = strs(&a[0])?;
+        Ok(long_array(
+            (0..d.len()).map(|i| parse(get(d, i))?.as_i64()).collect(),
+        ))
+    });
+    r("kql_dyn_as_real", vec![vec![UTF8]], super::F64, |a| {
+        let d = strs(&a[0])?;
+        Ok(real_array(
+            (0..d.len()).map(|i| parse(get(d, i))?.as_f64()).collect(),
+        ))
+    });
+    r("kql_dyn_as_bool", vec![vec![UTF8]], super::BOOL, |a| {
+        let d = strs(&a[0])?;
+        Ok(bool_array(
+            (0..d.len()).map(|i| parse(get(d, i))?.as_bool()).collect(),
+        ))
+    });
+    // Strings are never null: a non-string item gives "".
+    r("kql_dyn_as_string", vec![vec![UTF8]], UTF8, |a| {
+        let d = strs(&a[0])?;
+        Ok(string_array(
+            (0..d.len())
+                .map(|i| {
+                    Some(match parse(get(d, i)) {
+                        Some(Value::String(s)) => s,
+                        _ => String::new(),
+                    })
+                })
+                .collect(),
+        ))
+    });
     // range(start, stop, step): range-function page, at most 1,048,576 items.
-    r("kql_range", vec![vec![I64, I64, I64]], UTF8, |a| {
+    // kind 0: longs; 1: datetimes (nanoseconds); 2: timespans (nanoseconds).
+    r("kql_range", vec![vec![I64, I64, I64, I64]], UTF8, |a| {
         let (s, e, st) = (longs(&a[0])?, longs(&a[1])?, longs(&a[2])?);
+        let kind = longs(&a[3])?;
         let mut out = Vec::with_capacity(s.len());
         for i in 0..s.len() {
             let (Some(s), Some(e), Some(st)) = (get_i64(s, i), get_i64(e, i), get_i64(st, i))
@@ -258,8 +343,16 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                     "range({s}, {e}, {st}) would have {n} elements (at most 1048576)"
                 )));
             }
+            let kind = get_i64(kind, i).unwrap_or(0);
             let items: Vec<Value> = (0..n.max(0))
-                .map(|k| Value::from(s + (k as i64) * st))
+                .map(|k| {
+                    let v = s + (k as i64) * st;
+                    match kind {
+                        1 => Value::String(crate::format::datetime(v)),
+                        2 => Value::String(crate::format::timespan(v)),
+                        _ => Value::from(v),
+                    }
+                })
                 .collect();
             out.push(Some(Value::Array(items).to_string()));
         }
@@ -328,7 +421,7 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
             let mut b = bag(&xs[0])?.clone();
             for k in arr(&xs[1])? {
                 if let Value::String(k) = k {
-                    b.remove(k);
+                    remove_key(&mut b, k);
                 }
             }
             Some(Value::Object(b))
@@ -354,42 +447,37 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                 .collect(),
         ))
     });
-    r("kql_array_index_of", vec![vec![UTF8, UTF8]], I64, |a| {
-        let (d, x) = (strs(&a[0])?, strs(&a[1])?);
-        Ok(long_array(
-            (0..d.len())
-                .map(|i| {
-                    let v = parse(get(d, i))?;
-                    let needle = parse(get(x, i)).unwrap_or(Value::Null);
-                    let items = v.as_array()?;
-                    Some(
-                        items
-                            .iter()
-                            .position(|e| *e == needle)
-                            .map_or(-1, |p| p as i64),
-                    )
-                })
-                .collect(),
-        ))
+    r(
+        "kql_array_index_of",
+        vec![vec![UTF8, UTF8, I64, I64, I64]],
+        I64,
+        |a| {
+            let (d, x) = (strs(&a[0])?, strs(&a[1])?);
+            let (start, len, occ) = (longs(&a[2])?, longs(&a[3])?, longs(&a[4])?);
+            Ok(long_array(
+                (0..d.len())
+                    .map(|i| {
+                        let v = parse(get(d, i))?;
+                        let needle = parse(get(x, i)).unwrap_or(Value::Null);
+                        super::text::index_of_seq(
+                            v.as_array()?,
+                            std::slice::from_ref(&needle),
+                            get_i64(start, i)?,
+                            get_i64(len, i)?,
+                            get_i64(occ, i)?,
+                        )
+                    })
+                    .collect(),
+            ))
+        },
+    );
+    // array_sort_asc/desc(array, nulls_last = true): the second argument
+    // arrives as JSON `true`/`false`.
+    r("kql_array_sort_asc", vec![vec![UTF8, UTF8]], UTF8, |a| {
+        json_rows(a, |xs| sort_array(xs, false))
     });
-    r("kql_array_sort_asc", vec![vec![UTF8]], UTF8, |a| {
-        json_rows(a, |xs| {
-            let mut v = arr(&xs[0])?.clone();
-            v.sort_by(sort_cmp);
-            Some(Value::Array(v))
-        })
-    });
-    r("kql_array_sort_desc", vec![vec![UTF8]], UTF8, |a| {
-        json_rows(a, |xs| {
-            let mut v = arr(&xs[0])?.clone();
-            // Nulls stay last when descending, as when ascending.
-            v.sort_by(|x, y| match (x.is_null(), y.is_null()) {
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ => sort_cmp(y, x),
-            });
-            Some(Value::Array(v))
-        })
+    r("kql_array_sort_desc", vec![vec![UTF8, UTF8]], UTF8, |a| {
+        json_rows(a, |xs| sort_array(xs, true))
     });
     r(
         "kql_set_has_element",
@@ -482,6 +570,12 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                             Some(Value::Object(_)) => "dictionary",
                             Some(Value::Bool(_)) => "bool",
                             Some(Value::String(_)) => "string",
+                            // gettype page: gettype(parse_json('1')) is "int".
+                            Some(Value::Number(n))
+                                if n.as_i64().is_some_and(|v| i32::try_from(v).is_ok()) =>
+                            {
+                                "int"
+                            }
                             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "long",
                             Some(Value::Number(_)) => "real",
                         }

@@ -498,38 +498,58 @@ fn indexof(a: &[ArrayRef]) -> DfResult<ArrayRef> {
             .map(|i| {
                 let chars: Vec<char> = get(s, i).unwrap_or_default().chars().collect();
                 let needle: Vec<char> = get(look, i).unwrap_or_default().chars().collect();
-                let n = chars.len() as i64;
-                let mut from = get_i64(start, i)?;
-                let len = get_i64(len, i)?;
-                let occ = get_i64(occ, i)?;
-                if from < 0 {
-                    from = (n + from).max(0);
-                }
-                if from > n || len < -1 || occ <= 0 {
-                    return None;
-                }
-                // Each search looks at `length` characters from its start;
-                // the next occurrence is searched from one past the last
-                // (indexof page examples idx3 and idx8).
-                let m = needle.len() as i64;
-                let find = |from: i64| {
-                    let end = if len == -1 { n } else { (from + len).min(n) };
-                    (from..=end - m).find(|&at| {
-                        let k = at as usize;
-                        chars[k..k + needle.len()] == needle[..]
-                    })
-                };
-                let mut pos = from;
-                for _ in 0..occ - 1 {
-                    match find(pos) {
-                        Some(at) => pos = at + 1,
-                        None => return Some(-1),
-                    }
-                }
-                Some(find(pos).unwrap_or(-1))
+                index_of_seq(
+                    &chars,
+                    &needle,
+                    get_i64(start, i)?,
+                    get_i64(len, i)?,
+                    get_i64(occ, i)?,
+                )
             })
             .collect(),
     ))
+}
+
+/// The index of the `occ`-th occurrence of `needle` in `hay` at or after
+/// `start` (negative: from the end); each search looks at `len` items from
+/// its start (-1: to the end), the next one starts one past the last match
+/// (indexof page examples idx3 and idx8); -1 when not found; None for
+/// invalid arguments. Shared by indexof (characters) and array_index_of.
+pub(crate) fn index_of_seq<T: PartialEq>(
+    hay: &[T],
+    needle: &[T],
+    start: i64,
+    len: i64,
+    occ: i64,
+) -> Option<i64> {
+    let n = hay.len() as i64;
+    let mut from = start;
+    if from < 0 {
+        from = (n + from).max(0);
+    }
+    if from > n || len < -1 || occ <= 0 {
+        return None;
+    }
+    let m = needle.len() as i64;
+    let find = |from: i64| {
+        let end = if len == -1 {
+            n
+        } else {
+            from.saturating_add(len).min(n)
+        };
+        (from..=end - m).find(|&at| {
+            let k = at as usize;
+            hay[k..k + needle.len()] == needle[..]
+        })
+    };
+    let mut pos = from;
+    for _ in 0..occ - 1 {
+        match find(pos) {
+            Some(at) => pos = at + 1,
+            None => return Some(-1),
+        }
+    }
+    Some(find(pos).unwrap_or(-1))
 }
 
 /// `tostring` of a dynamic value held as JSON text: strings lose their

@@ -142,9 +142,24 @@ pub(crate) fn register(r: &mut Register<'_>) {
     });
     r("kql_todatetime", vec![vec![UTF8]], ts(), |a| {
         let s = strs(&a[0])?;
-        Ok(time_array(
-            (0..s.len()).map(|i| parse_datetime(get(s, i)?)).collect(),
-        ))
+        let mut out = Vec::with_capacity(s.len());
+        for i in 0..s.len() {
+            out.push(match get(s, i) {
+                None => None,
+                Some(t) => match parse_datetime(t) {
+                    Some(n) => Some(n),
+                    // A real datetime kqlite cannot hold: an error, not a
+                    // silent null.
+                    None if crate::datetime::out_of_range(t) => {
+                        return Err(datafusion::error::DataFusionError::Execution(format!(
+                            "datetime `{t}` is outside the years kqlite can hold (1677-2262)"
+                        )));
+                    }
+                    None => None,
+                },
+            });
+        }
+        Ok(time_array(out))
     });
     r("kql_totimespan", vec![vec![UTF8]], DUR, |a| {
         let s = strs(&a[0])?;
@@ -280,7 +295,7 @@ fn add_months(t: i64, months: i64) -> Option<i64> {
 /// weeks from Sunday, smaller units by truncation).
 fn datetime_diff(part: &str, a: i64, b: i64) -> Option<i64> {
     let (da, db) = (naive(a), naive(b));
-    let trunc = |unit: i64| Some(a.div_euclid(unit) - b.div_euclid(unit));
+    let trunc = |unit: i64| a.div_euclid(unit).checked_sub(b.div_euclid(unit));
     match part.to_ascii_lowercase().as_str() {
         "year" => Some(i64::from(da.year() - db.year())),
         "quarter" => {
@@ -293,7 +308,7 @@ fn datetime_diff(part: &str, a: i64, b: i64) -> Option<i64> {
         }
         "week" => {
             let week = |t: i64| start_of_one(t, Unit::Week, 0, false);
-            Some((week(a)? - week(b)?) / (7 * NANOS_PER_DAY))
+            Some(week(a)?.checked_sub(week(b)?)? / (7 * NANOS_PER_DAY))
         }
         "day" => trunc(NANOS_PER_DAY),
         "hour" => trunc(3_600_000_000_000),
@@ -301,7 +316,7 @@ fn datetime_diff(part: &str, a: i64, b: i64) -> Option<i64> {
         "second" => trunc(1_000_000_000),
         "millisecond" => trunc(1_000_000),
         "microsecond" => trunc(1_000),
-        "nanosecond" => Some(a - b),
+        "nanosecond" => a.checked_sub(b),
         _ => None,
     }
 }

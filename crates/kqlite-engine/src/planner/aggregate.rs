@@ -295,6 +295,12 @@ impl Planner<'_> {
                     min_max::max_udaf()
                 };
                 let v = plan.add(f.call(vec![only_if(x.0, pred)?]));
+                // A group without values gives null; a KQL string is "" then.
+                let v = if x.1 == ScalarType::String {
+                    datafusion::functions::core::coalesce().call(vec![v, lit("")])
+                } else {
+                    v
+                };
                 plan.outputs.push((
                     v,
                     Column {
@@ -401,10 +407,8 @@ impl Planner<'_> {
                 let b = array_agg::array_agg_udaf().call(vec![x.0]).filter(keep);
                 let v = plan.add(build(b)?);
                 // make-bag page: maxSize default 1048576 keys.
-                let out = functions::call(
-                    "kql_list_to_dynamic",
-                    vec![v, lit(1_048_576i64), lit(3i64)],
-                );
+                let out =
+                    functions::call("kql_list_to_dynamic", vec![v, lit(1_048_576i64), lit(3i64)]);
                 plan.outputs.push((
                     out,
                     Column {

@@ -216,12 +216,17 @@ impl Planner<'_> {
                     Some(a) => self.constant_timespan(&a.value, rel)?,
                     None => 0,
                 };
-                (timestamp(Some(self.now + offset)), DateTime)
+                let t = self
+                    .now
+                    .checked_add(offset)
+                    .ok_or_else(|| out_of_range(e))?;
+                (timestamp(Some(t)), DateTime)
             }
             "ago" => {
                 arity(1, 1)?;
                 let span = self.constant_timespan(&args[0].value, rel)?;
-                (timestamp(Some(self.now - span)), DateTime)
+                let t = self.now.checked_sub(span).ok_or_else(|| out_of_range(e))?;
+                (timestamp(Some(t)), DateTime)
             }
             "toscalar" => {
                 arity(1, 1)?;
@@ -380,7 +385,7 @@ impl Planner<'_> {
                 arity(1, 1)?;
                 let x = arg!(0);
                 let empty = match x.1 {
-                    String => x.0.eq(lit("")),
+                    String => core::coalesce().call(vec![x.0, lit("")]).eq(lit("")),
                     // A dynamic empty string is the JSON text `""`.
                     Dynamic => x.0.clone().is_null().or(x.0.eq(lit("\"\""))),
                     Guid => x.0.is_null(),
@@ -562,10 +567,27 @@ impl Planner<'_> {
                 }
                 (udf("kql_bag_pack", xs), Dynamic)
             }
-            "bag_keys" | "array_sort_asc" | "array_sort_desc" => {
+            "bag_keys" => {
                 arity(1, 1)?;
                 let d = want!(arg!(0), 0, Dynamic);
-                (udf(&format!("kql_{name}"), vec![d.0]), Dynamic)
+                (udf("kql_bag_keys", vec![d.0]), Dynamic)
+            }
+            "array_sort_asc" | "array_sort_desc" => {
+                arity(1, 2)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                let nulls_last = if n == 2 {
+                    let x = arg!(1);
+                    if x.1 != Bool {
+                        return Err(Error::unsupported(
+                            args[1].value.span,
+                            format!("`{name}` of several arrays"),
+                        ));
+                    }
+                    to_dynamic(x)
+                } else {
+                    lit("true")
+                };
+                (udf(&format!("kql_{name}"), vec![d.0, nulls_last]), Dynamic)
             }
             "bag_remove_keys" => {
                 arity(2, 2)?;
@@ -580,12 +602,24 @@ impl Planner<'_> {
                 let t = conform(want!(arg!(2), 2, Int | Long), Long);
                 (udf("kql_array_slice", vec![d.0, s, t]), Dynamic)
             }
-            "array_index_of" | "set_has_element" => {
+            "set_has_element" => {
                 arity(2, 2)?;
                 let d = want!(arg!(0), 0, Dynamic);
                 let x = to_dynamic(arg!(1));
-                let ty = if name == "array_index_of" { Long } else { Bool };
-                (udf(&format!("kql_{name}"), vec![d.0, x]), ty)
+                (udf("kql_set_has_element", vec![d.0, x]), Bool)
+            }
+            "array_index_of" => {
+                arity(2, 5)?;
+                let d = want!(arg!(0), 0, Dynamic);
+                let mut a = vec![d.0, to_dynamic(arg!(1))];
+                for (i, default) in [(2, 0i64), (3, -1), (4, 1)] {
+                    a.push(if i < n {
+                        conform(want!(arg!(i), i, Int | Long), Long)
+                    } else {
+                        lit(default)
+                    });
+                }
+                (udf("kql_array_index_of", a), Long)
             }
             "strcat_array" => {
                 arity(2, 2)?;
@@ -598,14 +632,47 @@ impl Planner<'_> {
             }
             "range" => {
                 arity(2, 3)?;
-                let s = conform(want!(arg!(0), 0, Int | Long), Long);
-                let t = conform(want!(arg!(1), 1, Int | Long), Long);
-                let st = if n == 3 {
-                    conform(want!(arg!(2), 2, Int | Long), Long)
-                } else {
-                    lit(1i64)
+                let s = arg!(0);
+                let t = arg!(1);
+                let (kind, to) = match (s.1, t.1) {
+                    (Int | Long, Int | Long) => (0i64, Long),
+                    (DateTime, DateTime) => (1, Timespan),
+                    (Timespan, Timespan) => (2, Timespan),
+                    _ => {
+                        return Err(Error::unsupported(
+                            e.span,
+                            format!("`range` from {} to {}", s.1.name(), t.1.name()),
+                        ));
+                    }
                 };
-                (udf("kql_range", vec![s, t, st]), Dynamic)
+                // range-function page: the step defaults to 1, or 1h for
+                // datetimes and timespans.
+                let st = if n == 3 {
+                    let st = arg!(2);
+                    if st.1 != to && !(to == Long && st.1 == Int) {
+                        return Err(Error::type_error(
+                            args[2].value.span,
+                            "the step of `range` has the wrong type",
+                        ));
+                    }
+                    cast(st.0, DataType::Int64)
+                } else if kind == 0 {
+                    lit(1i64)
+                } else {
+                    lit(3_600_000_000_000i64)
+                };
+                (
+                    udf(
+                        "kql_range",
+                        vec![
+                            cast(s.0, DataType::Int64),
+                            cast(t.0, DataType::Int64),
+                            st,
+                            lit(kind),
+                        ],
+                    ),
+                    Dynamic,
+                )
             }
             "gettype" => {
                 arity(1, 1)?;
@@ -981,6 +1048,12 @@ impl Planner<'_> {
             outer_ref_columns: vec![],
             spans: Default::default(),
         });
+        // An empty table gives null; a KQL string is "" then.
+        let sub = if first.ty == ScalarType::String {
+            core::coalesce().call(vec![sub, lit("")])
+        } else {
+            sub
+        };
         Ok((sub, first.ty))
     }
 
@@ -1189,4 +1262,10 @@ pub(crate) fn to_dynamic(x: Typed) -> Expr {
         ScalarType::Dynamic => x.0,
         _ => udf("kql_to_dynamic", vec![x.0]),
     }
+}
+
+/// A datetime beyond what kqlite stores (nanoseconds since 1970 in 64 bits:
+/// the years 1677 to 2262).
+fn out_of_range(e: &ast::Expr) -> Error {
+    Error::unsupported(e.span, "a datetime outside the years 1677-2262")
 }

@@ -323,10 +323,16 @@ pub(crate) fn expand_dynamic_list(v: &Expr) -> Option<Vec<(Expr, ScalarType)>> {
         return Some(Vec::new());
     };
     let value: Value = serde_json::from_str(text).ok()?;
-    let items = match value {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
+    // in-operator page: "Nested arrays are flattened into a single list of
+    // values" (`x in (dynamic([1,[2,3]]))` is `x in (1,2,3)`).
+    fn flatten(v: Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Array(items) => items.into_iter().for_each(|i| flatten(i, out)),
+            other => out.push(other),
+        }
+    }
+    let mut items = Vec::new();
+    flatten(value, &mut items);
     items
         .into_iter()
         .map(|item| match item {

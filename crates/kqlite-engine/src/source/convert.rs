@@ -205,6 +205,14 @@ impl TableBuilder {
                             Value::String(s) => parse_datetime(s),
                             _ => None,
                         };
+                        if let (None, Value::String(s)) = (t, raw)
+                            && crate::datetime::out_of_range(s)
+                        {
+                            return Err(format!(
+                                "`{}` is outside the datetimes kqlite can hold (years 1677-2262)",
+                                truncate(s)
+                            ));
+                        }
                         v.push(check(t, ty, raw)?)
                     }
                     Values::Span(v) => {

@@ -191,7 +191,10 @@ pub fn write_parquet(table: &LoadedTable, path: &Path) -> Result<()> {
     let mut writer =
         ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| data_error(path, e))?;
     for b in &table.batches {
-        let b = b.clone().with_schema(schema.clone()).map_err(|e| data_error(path, e))?;
+        let b = b
+            .clone()
+            .with_schema(schema.clone())
+            .map_err(|e| data_error(path, e))?;
         writer.write(&b).map_err(|e| data_error(path, e))?;
     }
     writer.close().map_err(|e| data_error(path, e))?;

@@ -169,7 +169,7 @@ impl Planner<'_> {
     fn expanded(&self, i: usize, to: Option<ScalarType>, name: &str) -> Result<(Expr, Column)> {
         let x = column(&format!("__mv{i}"));
         let ty = to.unwrap_or(ScalarType::Dynamic);
-        let x = crate::planner::call::from_dynamic(x, ty);
+        let x = cast_only(x, ty);
         Ok((
             x,
             Column {
@@ -177,5 +177,27 @@ impl Planner<'_> {
                 ty,
             },
         ))
+    }
+}
+
+/// mv-expand page: "The operation of applying type is cast-only and doesn't
+/// include parsing or type-conversion. Array elements that don't conform
+/// with the declared type become null values." datetimes, timespans and
+/// guids are held as JSON strings, so they are read from string items.
+fn cast_only(x: Expr, ty: ScalarType) -> Expr {
+    let f = |name: &str, x: Expr| functions::call(name, vec![x]);
+    match ty {
+        ScalarType::Dynamic => x,
+        ScalarType::Long => f("kql_dyn_as_long", x),
+        ScalarType::Int => Expr::TryCast(datafusion::logical_expr::TryCast::new(
+            Box::new(f("kql_dyn_as_long", x)),
+            crate::types::arrow_type(ScalarType::Int),
+        )),
+        ScalarType::Real | ScalarType::Decimal => f("kql_dyn_as_real", x),
+        ScalarType::Bool => f("kql_dyn_as_bool", x),
+        ScalarType::String => f("kql_dyn_as_string", x),
+        ScalarType::DateTime => f("kql_todatetime", f("kql_dyn_as_string", x)),
+        ScalarType::Timespan => f("kql_totimespan", f("kql_dyn_as_string", x)),
+        ScalarType::Guid => f("kql_toguid", f("kql_dyn_as_string", x)),
     }
 }
