@@ -163,7 +163,7 @@ impl Planner<'_> {
         };
         // Implicit output name: prefix + "_" + the argument's column name.
         let explicit = item.names.first().map(|i| i.name.clone());
-        if item.names.len() > 1 && !matches!(name, "arg_max" | "arg_min" | "take_any" | "any") {
+        if item.names.len() > 1 {
             return Err(Error::unsupported(
                 item.span,
                 "assigning several names here",

@@ -477,6 +477,7 @@ impl Planner<'_> {
             "extract" => {
                 arity(3, 4)?;
                 let re = want!(arg!(0), 0, String);
+                super::strings::check_regex(&re.0, args[0].value.span)?;
                 let g = conform(want!(arg!(1), 1, Int | Long), Long);
                 let s = arg!(2);
                 let text = udf("kql_extract", vec![re.0, g, to_text(s.0, s.1)]);
@@ -494,6 +495,7 @@ impl Planner<'_> {
             "extract_all" => {
                 arity(2, 3)?;
                 let re = want!(arg!(0), 0, String);
+                super::strings::check_regex(&re.0, args[0].value.span)?;
                 if n == 3 {
                     let g = want!(arg!(1), 1, Dynamic);
                     let s = arg!(2);
@@ -701,6 +703,7 @@ impl Planner<'_> {
                 arity(3, 3)?;
                 let s = arg!(0);
                 let re = want!(arg!(1), 1, String);
+                super::strings::check_regex(&re.0, args[1].value.span)?;
                 let rw = want!(arg!(2), 2, String);
                 (
                     udf("kql_replace_regex", vec![to_text(s.0, s.1), re.0, rw.0]),
@@ -710,6 +713,7 @@ impl Planner<'_> {
             "trim" | "trim_start" | "trim_end" => {
                 arity(2, 2)?;
                 let re = want!(arg!(0), 0, String);
+                super::strings::check_regex(&re.0, args[0].value.span)?;
                 let s = arg!(1);
                 let f = match name {
                     "trim" => "kql_trim",
@@ -832,12 +836,8 @@ impl Planner<'_> {
                     _ => math::sqrt(),
                 };
                 // log/sqrt pages: "null if the argument is negative or null"
-                // (log: "or 0"?) — guarded so no NaN leaks through.
-                let ok = if name == "sqrt" {
-                    x.clone().gt_eq(lit(0.0))
-                } else {
-                    x.clone().gt(lit(0.0))
-                };
+                // (log(0) is -infinity), so no NaN leaks through.
+                let ok = x.clone().gt_eq(lit(0.0));
                 let v = when(ok, f.call(vec![x]))
                     .otherwise(lit(ScalarValue::Float64(None)))
                     .map_err(|err| Error::plan(e.span, err))?;
@@ -1078,7 +1078,7 @@ impl Planner<'_> {
             }
         });
         self.scopes.pop();
-        self.depth -= 1;
+        self.calling.pop();
         result
     }
 
@@ -1092,7 +1092,7 @@ impl Planner<'_> {
         e: &ast::Expr,
         rel: &Relation,
     ) -> Result<()> {
-        if self.depth >= super::MAX_CALL_DEPTH {
+        if self.calling.iter().any(|c| c == name) || self.calling.len() >= super::MAX_CALL_DEPTH {
             return Err(Error::invalid(
                 e.span,
                 format!(
@@ -1194,7 +1194,7 @@ impl Planner<'_> {
             scope.insert(p.name.name.clone(), binding);
         }
         self.scopes.push(scope);
-        self.depth += 1;
+        self.calling.push(name.to_string());
         Ok(())
     }
 

@@ -63,11 +63,13 @@ pub struct Planner<'a> {
     /// for `union withsource`.
     pipe_name: Option<String>,
     /// Nested user-function calls, to stop recursion (which KQL forbids).
-    depth: usize,
+    /// User functions being expanded, innermost last (KQL forbids
+    /// recursion; this also bounds nesting).
+    calling: Vec<String>,
 }
 
 /// Deepest nesting of user-function calls.
-const MAX_CALL_DEPTH: usize = 32;
+const MAX_CALL_DEPTH: usize = 16;
 
 impl<'a> Planner<'a> {
     pub fn new(catalog: &'a dyn Catalog, now: i64) -> Self {
@@ -76,7 +78,7 @@ impl<'a> Planner<'a> {
             now,
             scopes: vec![HashMap::new()],
             pipe_name: None,
-            depth: 0,
+            calling: Vec::new(),
         }
     }
 
@@ -151,7 +153,7 @@ impl<'a> Planner<'a> {
         let Some((result, lets)) = def.body.split_last() else {
             return false;
         };
-        if self.depth >= MAX_CALL_DEPTH {
+        if self.calling.len() >= MAX_CALL_DEPTH {
             // A recursive function: the call reports it when planned.
             return false;
         }
@@ -178,7 +180,11 @@ impl<'a> Planner<'a> {
             now: self.now,
             scopes: self.scopes.clone(),
             pipe_name: None,
-            depth: self.depth + 1,
+            calling: {
+                let mut c = self.calling.clone();
+                c.push(String::new());
+                c
+            },
         };
         inner.scopes.push(scope);
         for stmt in lets {
@@ -287,7 +293,7 @@ impl<'a> Planner<'a> {
         self.bind_params(name, def, args, e, &empty)?;
         let result = self.function_body(def, |p, body| p.tabular(body));
         self.scopes.pop();
-        self.depth -= 1;
+        self.calling.pop();
         result
     }
 

@@ -74,6 +74,7 @@ impl Planner<'_> {
         }
         let (l, r) = (to_text(l, lt), to_text(r, rt));
         if op == MatchesRegex {
+            check_regex(&r, span)?;
             let x = datafusion::functions::regex::regexp_like().call(vec![l, r]);
             return Ok((coalesce_false(x), ScalarType::Bool));
         }
@@ -345,4 +346,22 @@ pub(crate) fn expand_dynamic_list(v: &Expr) -> Option<Vec<(Expr, ScalarType)>> {
             _ => None,
         })
         .collect()
+}
+
+/// A constant regular expression is checked when the query is planned, so
+/// a bad pattern is an invalid query (exit 1), not a failure halfway
+/// through the data.
+pub(crate) fn check_regex(x: &Expr, span: Span) -> Result<()> {
+    if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = x
+        && let Err(e) = regex::Regex::new(p)
+    {
+        return Err(Error::invalid(
+            span,
+            format!(
+                "invalid regular expression: {}",
+                e.to_string().lines().last().unwrap_or("")
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -93,6 +93,14 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Record>> {
             }
         })
         .collect();
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(Error::Data(format!(
+                "{}:1: the header names column `{n}` twice",
+                path.display()
+            )));
+        }
+    }
     let mut out = Vec::new();
     for (line, fields) in rows {
         if fields.len() == 1 && fields[0].is_empty() {
