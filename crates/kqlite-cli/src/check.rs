@@ -40,16 +40,10 @@ pub fn run(args: CheckArgs) -> Outcome {
     let session = if args.syntax_only {
         None
     } else {
-        let mut session = match Session::new() {
+        let mut session = match crate::data::session(&args.data.data) {
             Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Outcome::Data;
-            }
+            Err(outcome) => return outcome,
         };
-        if let Err(outcome) = crate::data::load(&mut session, &args.data.data) {
-            return outcome;
-        }
         if let Err(e) = session.register_builtin_schemas() {
             eprintln!("error: {e}");
             return Outcome::Data;

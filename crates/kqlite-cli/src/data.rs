@@ -20,6 +20,16 @@ fn split(arg: &str) -> (Option<&str>, &str) {
     (None, arg)
 }
 
+/// A new session holding the tables of every `-d` source.
+pub fn session(args: &[String]) -> Result<Session, Outcome> {
+    let mut session = Session::new().map_err(|e| {
+        eprintln!("error: {e}");
+        Outcome::Data
+    })?;
+    load(&mut session, args)?;
+    Ok(session)
+}
+
 /// Loads every `-d` source into the session. A missing path is bad usage
 /// (exit 2); an unreadable or malformed file is a data error (exit 3).
 pub fn load(session: &mut Session, args: &[String]) -> Result<(), Outcome> {

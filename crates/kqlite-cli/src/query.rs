@@ -4,7 +4,7 @@ use crate::inputs::{self, Input, QueryText};
 use crate::render::{Problem, Renderer};
 use crate::{DataArgs, Outcome, OutputFormat, QueryTextArgs};
 use clap::Args;
-use kqlite_engine::{Error, Session, output};
+use kqlite_engine::{Error, output};
 use std::io::{self, IsTerminal, Write};
 
 #[derive(Debug, Args)]
@@ -44,16 +44,10 @@ pub fn run(args: QueryArgs) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let mut session = match Session::new() {
+    let mut session = match crate::data::session(&args.data.data) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Data;
-        }
+        Err(outcome) => return outcome,
     };
-    if let Err(outcome) = crate::data::load(&mut session, &args.data.data) {
-        return outcome;
-    }
     if let Some(now) = &args.now {
         match kqlite_engine::datetime::parse_datetime(now) {
             Some(nanos) => session.set_now(nanos),

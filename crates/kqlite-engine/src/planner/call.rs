@@ -281,28 +281,24 @@ impl Planner<'_> {
                 };
                 (converted, Bool)
             }
-            "todatetime" => {
+            "todatetime" | "totimespan" | "toguid" => {
+                // From text (or a dynamic value's text); the same type passes.
                 arity(1, 1)?;
-                let x = want!(arg!(0), 0, String | Dynamic | DateTime);
+                let to = match name {
+                    "todatetime" => DateTime,
+                    "totimespan" => Timespan,
+                    _ => Guid,
+                };
+                let x = arg!(0);
                 match x.1 {
-                    DateTime => x,
-                    t => (udf("kql_todatetime", vec![to_text(x.0, t)]), DateTime),
-                }
-            }
-            "totimespan" => {
-                arity(1, 1)?;
-                let x = want!(arg!(0), 0, String | Dynamic | Timespan);
-                match x.1 {
-                    Timespan => x,
-                    t => (udf("kql_totimespan", vec![to_text(x.0, t)]), Timespan),
-                }
-            }
-            "toguid" => {
-                arity(1, 1)?;
-                let x = want!(arg!(0), 0, String | Dynamic | Guid);
-                match x.1 {
-                    Guid => x,
-                    t => (udf("kql_toguid", vec![to_text(x.0, t)]), Guid),
+                    t if t == to => x,
+                    String | Dynamic => (udf(&format!("kql_{name}"), vec![to_text(x.0, x.1)]), to),
+                    t => {
+                        return Err(Error::type_error(
+                            args[0].value.span,
+                            format!("`{name}` does not accept a {} argument here", t.name()),
+                        ));
+                    }
                 }
             }
             "iff" | "iif" => {

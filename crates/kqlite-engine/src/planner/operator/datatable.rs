@@ -65,31 +65,34 @@ impl Planner<'_> {
             }
             rows.push(row);
         }
-        let fields: Vec<_> = columns
-            .iter()
-            .map(|c| arrow_field(&c.name.name, c.ty))
-            .collect();
-        let schema = DFSchema::try_from(Schema::new(fields)).map_err(|e| Error::plan(span, e))?;
-        let values = LogicalPlanBuilder::values_with_schema(rows, &Arc::new(schema))
-            .and_then(|b| b.build())
-            .map_err(|e| Error::plan(span, e))?;
-        // VALUES names its columns itself; name them as declared, by position.
-        let renamed: Vec<Expr> = values
-            .schema()
-            .columns()
-            .into_iter()
-            .zip(columns)
-            .map(|(c, decl)| Expr::Column(c).alias(decl.name.name.as_str()))
-            .collect();
-        let plan = LogicalPlanBuilder::from(values)
-            .project(renamed)
-            .and_then(|b| b.build())
-            .map_err(|e| Error::plan(span, e))?;
-        Ok(Relation {
-            plan,
-            columns: declared,
-        })
+        values_relation(rows, declared, span)
     }
+}
+
+/// Rows of constants as a relation with the given KQL columns.
+pub(crate) fn values_relation(
+    rows: Vec<Vec<Expr>>,
+    columns: Vec<Column>,
+    span: Span,
+) -> Result<Relation> {
+    let fields: Vec<_> = columns.iter().map(|c| arrow_field(&c.name, c.ty)).collect();
+    let schema = DFSchema::try_from(Schema::new(fields)).map_err(|e| Error::plan(span, e))?;
+    let values = LogicalPlanBuilder::values_with_schema(rows, &Arc::new(schema))
+        .and_then(|b| b.build())
+        .map_err(|e| Error::plan(span, e))?;
+    // VALUES names its columns itself; name them as declared, by position.
+    let renamed: Vec<Expr> = values
+        .schema()
+        .columns()
+        .into_iter()
+        .zip(&columns)
+        .map(|(c, decl)| Expr::Column(c).alias(decl.name.as_str()))
+        .collect();
+    let plan = LogicalPlanBuilder::from(values)
+        .project(renamed)
+        .and_then(|b| b.build())
+        .map_err(|e| Error::plan(span, e))?;
+    Ok(Relation { plan, columns })
 }
 
 /// A literal of type `from` as a value of column type `to`: numbers widen

@@ -171,34 +171,18 @@ impl Planner<'_> {
         }
         // Both sides get position-based internal names, plus one key column
         // per pair in the pair's common type.
-        let mut lcols: Vec<(Expr, Column)> = input
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                (
-                    column(&c.name),
-                    Column {
-                        name: format!("__l{i}"),
-                        ty: c.ty,
-                    },
-                )
-            })
-            .collect();
-        let mut rcols: Vec<(Expr, Column)> = right_rel
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                (
-                    column(&c.name),
-                    Column {
-                        name: format!("__r{i}"),
-                        ty: c.ty,
-                    },
-                )
-            })
-            .collect();
+        let positional = |rel: &Relation, prefix: &str| -> Vec<(Expr, Column)> {
+            rel.columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = format!("{prefix}{i}");
+                    (column(&c.name), Column { name, ty: c.ty })
+                })
+                .collect()
+        };
+        let mut lcols = positional(&input, "__l");
+        let mut rcols = positional(&right_rel, "__r");
         let mut lkeys = Vec::new();
         let mut rkeys = Vec::new();
         for (n, (li, ri)) in keys.iter().enumerate() {

@@ -1,10 +1,10 @@
 //! `serialize`, `as` and `getschema`.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::planner::{Binding, Planner, Relation};
 use crate::schema::Column;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder, lit};
+use datafusion::logical_expr::{Expr, lit};
 use kqlite_syntax::Span;
 use kqlite_syntax::ast::{self, ScalarType};
 
@@ -91,20 +91,6 @@ impl Planner<'_> {
         if rows.is_empty() {
             return super::empty_table(columns, span);
         }
-        let values = LogicalPlanBuilder::values(rows)
-            .and_then(|b| b.build())
-            .map_err(|e| Error::plan(span, e))?;
-        let renamed: Vec<Expr> = values
-            .schema()
-            .columns()
-            .into_iter()
-            .zip(&columns)
-            .map(|(c, decl)| Expr::Column(c).alias(decl.name.as_str()))
-            .collect();
-        let plan = LogicalPlanBuilder::from(values)
-            .project(renamed)
-            .and_then(|b| b.build())
-            .map_err(|e| Error::plan(span, e))?;
-        Ok(Relation { plan, columns })
+        super::datatable::values_relation(rows, columns, span)
     }
 }

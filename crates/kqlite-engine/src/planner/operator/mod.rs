@@ -3,7 +3,7 @@
 
 pub(crate) mod columns;
 mod count;
-mod datatable;
+pub(crate) mod datatable;
 mod distinct;
 mod extend;
 mod join;
