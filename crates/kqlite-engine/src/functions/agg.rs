@@ -80,7 +80,6 @@ fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
         let cap = usize::try_from(get_i64(max, i).unwrap_or(i64::MAX)).unwrap_or(usize::MAX);
         let mut items: Vec<Value> = Vec::new();
         let mut bag = serde_json::Map::new();
-        let mut bag_keys = 0usize;
         let dynamic_mode = get_i64(mode, i).unwrap_or(0);
         if lists.is_valid(i) {
             let values = lists.value(i);
@@ -97,7 +96,6 @@ fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
                 if dynamic_mode == 3 {
                     // make_bag: property bags merged; the first value of a key wins.
                     if let Value::Object(m) = v {
-                        bag_keys += 1;
                         for (key, val) in m {
                             if bag.len() >= cap {
                                 break;
@@ -128,7 +126,6 @@ fn list_to_dynamic(args: &[ArrayRef]) -> DfResult<ArrayRef> {
             // empty dynamic array ([]), as for make_list and make_set.
             out.push(Some("[]".to_string()));
         } else if dynamic_mode == 3 {
-            let _ = bag_keys;
             out.push(Some(Value::Object(bag).to_string()));
         } else {
             out.push(Some(Value::Array(items).to_string()));

@@ -8,12 +8,10 @@
 
 use super::arith::cast;
 use super::expr::{column, is_numeric};
-use super::strings::to_text;
 use super::{Planner, Relation};
 use crate::error::{Error, Result};
 use crate::functions;
 use crate::schema::Column;
-use crate::types::arrow_type;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::{
@@ -230,9 +228,7 @@ impl Planner<'_> {
                 } else {
                     None
                 };
-                let base = name.trim_end_matches("if");
                 let out_name = implicit(name, args_v.first().copied())?;
-                let _ = base;
                 let rows =
                     plan.add(count::count_udaf().call(vec![only_if(lit(1i64), pred.clone())?]));
                 let (value, ty, empty) = if name.starts_with("sum") {
@@ -583,7 +579,6 @@ impl Planner<'_> {
                 ));
             }
         }
-        let _ = (to_text, arrow_type);
         Ok(())
     }
 }
