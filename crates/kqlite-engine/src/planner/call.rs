@@ -120,6 +120,41 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
 
 type Typed = (Expr, ScalarType);
 
+/// Functions whose arguments, of exactly these types, go unchanged to one
+/// kqlite UDF: (KQL name, UDF, argument types, result type).
+const DIRECT: &[(&str, &str, &[ScalarType], ScalarType)] = &[
+    (
+        "dayofweek",
+        "kql_dayofweek",
+        &[ScalarType::DateTime],
+        ScalarType::Timespan,
+    ),
+    (
+        "format_datetime",
+        "kql_format_datetime",
+        &[ScalarType::DateTime, ScalarType::String],
+        ScalarType::String,
+    ),
+    (
+        "format_timespan",
+        "kql_format_timespan",
+        &[ScalarType::Timespan, ScalarType::String],
+        ScalarType::String,
+    ),
+    (
+        "bag_remove_keys",
+        "kql_bag_remove_keys",
+        &[ScalarType::Dynamic, ScalarType::Dynamic],
+        ScalarType::Dynamic,
+    ),
+    (
+        "bag_keys",
+        "kql_bag_keys",
+        &[ScalarType::Dynamic],
+        ScalarType::Dynamic,
+    ),
+];
+
 fn real(x: Typed) -> Expr {
     if x.1 == ScalarType::Real {
         x.0
@@ -209,6 +244,21 @@ impl Planner<'_> {
             }};
         }
         use ScalarType::*;
+        if let Some((_, kernel, types, ret)) = DIRECT.iter().find(|(n, ..)| *n == name) {
+            arity(types.len(), types.len())?;
+            let mut xs = Vec::with_capacity(types.len());
+            for (i, ty) in types.iter().enumerate() {
+                let x = arg!(i);
+                if x.1 != *ty {
+                    return Err(Error::type_error(
+                        args[i].value.span,
+                        format!("`{name}` takes a {} here, not {}", ty.name(), x.1.name()),
+                    ));
+                }
+                xs.push(x.0);
+            }
+            return Ok((udf(kernel, xs), *ret));
+        }
         let out: Typed = match name {
             "now" => {
                 arity(0, 1)?;
@@ -565,11 +615,6 @@ impl Planner<'_> {
                 }
                 (udf("kql_bag_pack", xs), Dynamic)
             }
-            "bag_keys" => {
-                arity(1, 1)?;
-                let d = want!(arg!(0), 0, Dynamic);
-                (udf("kql_bag_keys", vec![d.0]), Dynamic)
-            }
             "array_sort_asc" | "array_sort_desc" => {
                 arity(1, 2)?;
                 let d = want!(arg!(0), 0, Dynamic);
@@ -586,12 +631,6 @@ impl Planner<'_> {
                     lit("true")
                 };
                 (udf(&format!("kql_{name}"), vec![d.0, nulls_last]), Dynamic)
-            }
-            "bag_remove_keys" => {
-                arity(2, 2)?;
-                let d = want!(arg!(0), 0, Dynamic);
-                let k = want!(arg!(1), 1, Dynamic);
-                (udf("kql_bag_remove_keys", vec![d.0, k.0]), Dynamic)
             }
             "array_slice" => {
                 arity(3, 3)?;
@@ -774,23 +813,6 @@ impl Planner<'_> {
                     _ => "month",
                 };
                 (udf("kql_datetime_part", vec![lit(part), t.0]), Int)
-            }
-            "dayofweek" => {
-                arity(1, 1)?;
-                let t = want!(arg!(0), 0, DateTime);
-                (udf("kql_dayofweek", vec![t.0]), Timespan)
-            }
-            "format_datetime" => {
-                arity(2, 2)?;
-                let t = want!(arg!(0), 0, DateTime);
-                let f = want!(arg!(1), 1, String);
-                (udf("kql_format_datetime", vec![t.0, f.0]), String)
-            }
-            "format_timespan" => {
-                arity(2, 2)?;
-                let t = want!(arg!(0), 0, Timespan);
-                let f = want!(arg!(1), 1, String);
-                (udf("kql_format_timespan", vec![t.0, f.0]), String)
             }
             "unixtime_seconds_todatetime" => {
                 arity(1, 1)?;
