@@ -6,11 +6,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use datafusion::arrow::array::{ArrayRef, StringArray, TimestampNanosecondArray};
-use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use kqlite_engine::Session;
 use kqlite_engine::schema::{Column, TableSchema};
-use kqlite_engine::types::arrow_field;
+use kqlite_engine::types::arrow_schema;
 use kqlite_syntax::ast::ScalarType;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -36,13 +35,7 @@ fn session() -> Session {
             })
             .collect(),
     };
-    let arrow = Arc::new(Schema::new(
-        schema
-            .columns
-            .iter()
-            .map(|c| arrow_field(&c.name, c.ty))
-            .collect::<Vec<_>>(),
-    ));
+    let arrow = arrow_schema(&schema.columns);
     let apps = [
         "Office 365 Exchange Online",
         "Azure Portal",

@@ -3,8 +3,6 @@
 use crate::error::{Error, Result};
 use crate::planner::{Catalog, Planner, Relation};
 use crate::schema::{Column, TableSchema};
-use crate::types::arrow_field;
-use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
@@ -72,13 +70,7 @@ impl Session {
         schema: TableSchema,
         batches: Vec<RecordBatch>,
     ) -> Result<()> {
-        let arrow = Arc::new(Schema::new(
-            schema
-                .columns
-                .iter()
-                .map(|c| arrow_field(&c.name, c.ty))
-                .collect::<Vec<_>>(),
-        ));
+        let arrow = crate::types::arrow_schema(&schema.columns);
         let provider =
             MemTable::try_new(arrow, vec![batches]).map_err(|e| Error::Data(e.to_string()))?;
         self.tables.insert(

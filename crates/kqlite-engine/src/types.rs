@@ -69,3 +69,15 @@ pub fn kql_type_of(dt: &DataType) -> Option<ScalarType> {
         _ => return None,
     })
 }
+
+/// The Arrow schema of KQL columns, in order.
+pub fn arrow_schema(
+    columns: &[crate::schema::Column],
+) -> std::sync::Arc<datafusion::arrow::datatypes::Schema> {
+    std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
+        columns
+            .iter()
+            .map(|c| arrow_field(&c.name, c.ty))
+            .collect::<Vec<_>>(),
+    ))
+}

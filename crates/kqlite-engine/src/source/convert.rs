@@ -11,12 +11,10 @@
 use crate::datetime::parse_datetime;
 use crate::functions::time::parse_timespan;
 use crate::schema::Column;
-use crate::types::arrow_field;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int32Array, Int64Array,
     StringArray, TimestampNanosecondArray,
 };
-use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use kqlite_syntax::ast::ScalarType;
 use serde_json::Value;
@@ -261,13 +259,8 @@ impl TableBuilder {
         Ok(())
     }
 
-    pub fn arrow_schema(&self) -> Arc<Schema> {
-        Arc::new(Schema::new(
-            self.columns
-                .iter()
-                .map(|c| arrow_field(&c.name, c.ty))
-                .collect::<Vec<_>>(),
-        ))
+    pub fn arrow_schema(&self) -> Arc<datafusion::arrow::datatypes::Schema> {
+        crate::types::arrow_schema(&self.columns)
     }
 
     pub fn finish(mut self) -> Result<(Vec<Column>, Vec<RecordBatch>), String> {

@@ -175,14 +175,7 @@ pub fn write_parquet(table: &LoadedTable, path: &Path) -> Result<()> {
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::basic::{Compression, ZstdLevel};
     use datafusion::parquet::file::properties::WriterProperties;
-    let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
-        table
-            .schema
-            .columns
-            .iter()
-            .map(|c| crate::types::arrow_field(&c.name, c.ty))
-            .collect::<Vec<_>>(),
-    ));
+    let schema = crate::types::arrow_schema(&table.schema.columns);
     let level = ZstdLevel::try_new(3).map_err(|e| data_error(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
@@ -341,12 +334,7 @@ fn parquet_table(
             }
         }
     }
-    let arrow = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
-        columns
-            .iter()
-            .map(|c| crate::types::arrow_field(&c.name, c.ty))
-            .collect::<Vec<_>>(),
-    ));
+    let arrow = crate::types::arrow_schema(&columns);
     let mut out = Vec::new();
     for (path, batches) in parts {
         for b in batches {
