@@ -8,6 +8,7 @@
 
 mod agg;
 pub(crate) mod dynamic;
+pub(crate) mod jsonpath;
 mod kernels;
 pub(crate) mod text;
 pub(crate) mod time;
@@ -116,6 +117,7 @@ static UDFS: LazyLock<Vec<Arc<ScalarUDF>>> = LazyLock::new(|| {
     dynamic::register(&mut add);
     dynamic::register_mv(&mut add);
     dynamic::register_json(&mut add);
+    jsonpath::register(&mut add);
     agg::register(&mut add);
     v
 });

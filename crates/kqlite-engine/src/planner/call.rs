@@ -116,6 +116,9 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "range",
     "pack_all",
     "todynamic",
+    "extract_json",
+    "extractjson",
+    "dynamic_to_json",
 ];
 
 type Typed = (Expr, ScalarType);
@@ -536,6 +539,46 @@ impl Planner<'_> {
                             "extract's fourth argument is a type: typeof(long)",
                         ));
                     }
+                }
+            }
+            "extract_json" | "extractjson" => {
+                arity(2, 3)?;
+                let path = want!(arg!(0), 0, String);
+                if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = &path.0 {
+                    crate::functions::jsonpath::parse_path(p)
+                        .map_err(|why| Error::invalid(args[0].value.span, why))?;
+                }
+                let s = arg!(1);
+                let source = to_text(s.0, s.1);
+                match args.get(2).map(|a| &a.value.kind) {
+                    None => (
+                        udf("kql_extract_json", vec![path.0, source, lit(0i64)]),
+                        String,
+                    ),
+                    Some(ExprKind::TypeOf(Dynamic)) => (
+                        udf("kql_extract_json", vec![path.0, source, lit(1i64)]),
+                        Dynamic,
+                    ),
+                    Some(ExprKind::TypeOf(t)) => {
+                        let text = udf("kql_extract_json", vec![path.0, source, lit(0i64)]);
+                        self.convert_text(text, *t, e)?
+                    }
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            args[2].value.span,
+                            "extract_json's third argument is a type: typeof(long)",
+                        ));
+                    }
+                }
+            }
+            "dynamic_to_json" => {
+                arity(1, 1)?;
+                let x = arg!(0);
+                match x.1 {
+                    // dynamic_to_json page: a value of another type gives
+                    // tostring() of it.
+                    Dynamic => (udf("kql_dynamic_to_json", vec![x.0]), String),
+                    t => (to_text(x.0, t), String),
                 }
             }
             "extract_all" => {

@@ -66,6 +66,18 @@ pub struct Planner<'a> {
     /// User functions being expanded, innermost last (KQL forbids
     /// recursion; this also bounds nesting).
     calling: Vec<String>,
+    /// Inside an mv-apply subquery: the hidden column numbering the input
+    /// rows, so each operator works per sub-table (see operator/mv_apply.rs).
+    pub(crate) partition: Option<Partition>,
+}
+
+/// The sub-tables of an mv-apply: rows with equal `column` form one
+/// sub-table; `rows` lists every input row's number (a sub-table may be
+/// empty and still give a row to `summarize` without `by`).
+#[derive(Clone)]
+pub(crate) struct Partition {
+    pub(crate) column: String,
+    pub(crate) rows: datafusion::logical_expr::LogicalPlan,
 }
 
 /// Deepest nesting of user-function calls.
@@ -79,6 +91,7 @@ impl<'a> Planner<'a> {
             scopes: vec![HashMap::new()],
             pipe_name: None,
             calling: Vec::new(),
+            partition: None,
         }
     }
 
@@ -185,6 +198,7 @@ impl<'a> Planner<'a> {
                 c.push(String::new());
                 c
             },
+            partition: None,
         };
         inner.scopes.push(scope);
         for stmt in lets {
@@ -233,6 +247,15 @@ impl<'a> Planner<'a> {
 
     /// Plans a tabular expression.
     pub(crate) fn tabular(&mut self, e: &ast::Expr) -> Result<Relation> {
+        // A table inside an mv-apply subquery (toscalar, in, a let) is not
+        // one of its sub-tables.
+        let outer = self.partition.take();
+        let result = self.tabular_inner(e);
+        self.partition = outer;
+        result
+    }
+
+    fn tabular_inner(&mut self, e: &ast::Expr) -> Result<Relation> {
         match &e.kind {
             ExprKind::Name(i) => self.table_ref(i),
             ExprKind::Paren(x) => self.tabular(x),

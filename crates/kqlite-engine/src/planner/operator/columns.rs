@@ -1,7 +1,6 @@
 //! `project-away`, `project-keep`, `project-rename`, `project-reorder`:
 //! column selection by name or wildcard (`Col*`).
 
-use super::project_columns;
 use crate::error::{Error, Result};
 use crate::planner::expr::column;
 use crate::planner::{Planner, Relation};
@@ -64,16 +63,16 @@ fn select<'r>(rel: &'r Relation, e: &ast::Expr) -> Result<Vec<&'r Column>> {
     }
 }
 
-fn keep(rel: Relation, names: &[String], span: Span) -> Result<Relation> {
-    let cols = names
-        .iter()
-        .filter_map(|n| rel.column(n).cloned())
-        .map(|c| (column(&c.name), c))
-        .collect();
-    project_columns(rel, cols, span)
-}
-
 impl Planner<'_> {
+    fn keep(&self, rel: Relation, names: &[String], span: Span) -> Result<Relation> {
+        let cols = names
+            .iter()
+            .filter_map(|n| rel.column(n).cloned())
+            .map(|c| (column(&c.name), c))
+            .collect();
+        self.project_keeping(rel, cols, span)
+    }
+
     pub(crate) fn plan_project_away(
         &mut self,
         items: &[ast::Expr],
@@ -90,7 +89,7 @@ impl Planner<'_> {
             .filter(|c| !away.contains(&c.name))
             .map(|c| c.name.clone())
             .collect();
-        keep(input, &names, span)
+        self.keep(input, &names, span)
     }
 
     pub(crate) fn plan_project_keep(
@@ -109,7 +108,7 @@ impl Planner<'_> {
             .filter(|c| kept.contains(&c.name))
             .map(|c| c.name.clone())
             .collect();
-        keep(input, &names, span)
+        self.keep(input, &names, span)
     }
 
     pub(crate) fn plan_project_rename(
@@ -141,7 +140,7 @@ impl Planner<'_> {
             .zip(cols)
             .map(|(old, new)| (column(&old.name), new))
             .collect();
-        project_columns(input, exprs, span)
+        self.project_keeping(input, exprs, span)
     }
 
     pub(crate) fn plan_project_reorder(
@@ -183,7 +182,7 @@ impl Planner<'_> {
                 .filter(|c| !first.contains(&c.name))
                 .map(|c| c.name.clone()),
         );
-        keep(input, &names, span)
+        self.keep(input, &names, span)
     }
 }
 

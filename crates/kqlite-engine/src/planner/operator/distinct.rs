@@ -23,7 +23,8 @@ impl Planner<'_> {
         } else {
             self.plan_project(columns, input, span)?
         };
-        let groups: Vec<Expr> = rel.columns.iter().map(|c| column(&c.name)).collect();
+        let mut groups: Vec<Expr> = self.part_column().into_iter().collect();
+        groups.extend(rel.columns.iter().map(|c| column(&c.name)));
         let plan = LogicalPlanBuilder::from(rel.plan)
             .aggregate(groups, Vec::<Expr>::new())
             .and_then(|b| b.build())

@@ -1,6 +1,5 @@
 //! `extend`: add computed columns after the existing ones.
 
-use super::project_columns;
 use crate::error::Result;
 use crate::planner::expr::column;
 use crate::planner::{Planner, Relation};
@@ -34,7 +33,7 @@ impl Planner<'_> {
                 Some(i) => cols[i] = (x, col),
                 None => cols.push((x, col)),
             }
-            rel = project_columns(rel, cols, span)?;
+            rel = self.project_keeping(rel, cols, span)?;
         }
         Ok(rel)
     }

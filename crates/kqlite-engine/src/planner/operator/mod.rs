@@ -8,6 +8,7 @@ mod distinct;
 mod extend;
 mod join;
 mod misc;
+mod mv_apply;
 mod mv_expand;
 mod print;
 mod project;
@@ -70,6 +71,12 @@ impl Planner<'_> {
                 items,
                 limit,
             } => self.plan_mv_expand(params, items, limit.as_ref(), input, op.span),
+            OperatorKind::MvApply {
+                params,
+                items,
+                limit,
+                body,
+            } => self.plan_mv_apply(params, items, limit.as_ref(), body, input, op.span),
             OperatorKind::Serialize(items) => self.plan_serialize(items, input),
             OperatorKind::As { params, name } => self.plan_as(params, name, input),
             OperatorKind::GetSchema => self.plan_getschema(input, op.span),
@@ -131,6 +138,32 @@ impl Planner<'_> {
             out.push((x, Column { name, ty }));
         }
         Ok(out)
+    }
+}
+
+impl Planner<'_> {
+    /// [`project_columns`] for operators that keep rows apart: inside an
+    /// mv-apply subquery the hidden row-number column is kept too.
+    pub(crate) fn project_keeping(
+        &self,
+        input: Relation,
+        mut cols: Vec<(Expr, Column)>,
+        span: Span,
+    ) -> Result<Relation> {
+        let Some(p) = &self.partition else {
+            return project_columns(input, cols, span);
+        };
+        let n = cols.len();
+        cols.push((
+            crate::planner::expr::column(&p.column),
+            Column {
+                name: p.column.clone(),
+                ty: ast::ScalarType::Long,
+            },
+        ));
+        let mut rel = project_columns(input, cols, span)?;
+        rel.columns.truncate(n);
+        Ok(rel)
     }
 }
 

@@ -5,7 +5,6 @@
 //! shorter padded with null. `with_itemindex=I` adds the 0-based index;
 //! `to typeof(T)` converts the items; `limit N` caps the rows per input row.
 
-use super::project_columns;
 use crate::error::{Error, Result};
 use crate::functions;
 use crate::planner::expr::column;
@@ -102,7 +101,7 @@ impl Planner<'_> {
             ));
             targets.push((name, item.to_type));
         }
-        let mut rel = project_columns(input.clone(), cols, span)?;
+        let mut rel = self.project_keeping(input.clone(), cols, span)?;
         let mut unnest: Vec<DfColumn> = (0..items.len())
             .map(|i| DfColumn::new_unqualified(format!("__mv{i}")))
             .collect();
@@ -122,7 +121,7 @@ impl Planner<'_> {
                     ty: ScalarType::Long,
                 },
             ));
-            rel = project_columns(rel, with_index, span)?;
+            rel = self.project_keeping(rel, with_index, span)?;
             unnest.push(DfColumn::new_unqualified("__mvidx"));
         }
         let options = UnnestOptions {
@@ -155,7 +154,7 @@ impl Planner<'_> {
                 },
             ));
         }
-        project_columns(
+        self.project_keeping(
             Relation {
                 plan,
                 columns: Vec::new(),

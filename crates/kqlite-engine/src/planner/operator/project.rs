@@ -1,6 +1,5 @@
 //! `project`: choose, rename and compute columns, in the order written.
 
-use super::project_columns;
 use crate::error::{Error, Result};
 use crate::planner::{Planner, Relation};
 use kqlite_syntax::Span;
@@ -22,6 +21,6 @@ impl Planner<'_> {
                 ));
             }
         }
-        project_columns(input, cols, span)
+        self.project_keeping(input, cols, span)
     }
 }

@@ -84,15 +84,16 @@ impl Planner<'_> {
             taken.push(c.name.clone());
             outputs.push((x, c));
         }
-        let mut exprs: Vec<Expr> = group_cols.iter().map(|c| column(&c.name)).collect();
+        let mut exprs: Vec<Expr> = self.part_column().into_iter().collect();
+        exprs.extend(group_cols.iter().map(|c| column(&c.name)));
         exprs.extend(
             outputs
                 .iter()
                 .map(|(x, c)| x.clone().alias(c.name.as_str())),
         );
-        let built = LogicalPlanBuilder::from(input.plan)
-            .aggregate(groups, plan.aggs)
-            .and_then(|b| b.project(exprs))
+        let grouped = self.aggregate_parts(input.plan, groups, plan.aggs, span)?;
+        let built = LogicalPlanBuilder::from(grouped)
+            .project(exprs)
             .and_then(|b| b.build())
             .map_err(|e| Error::plan(span, e))?;
         let mut columns = group_cols;

@@ -29,6 +29,9 @@ impl Planner<'_> {
                 ));
             }
         };
+        if self.partition.is_some() {
+            return self.take_per_part(input, n, span);
+        }
         let plan = LogicalPlanBuilder::from(input.plan)
             .limit(0, Some(n))
             .and_then(|b| b.build())
