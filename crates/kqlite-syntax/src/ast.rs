@@ -83,6 +83,14 @@ pub enum ParamType {
     },
 }
 
+/// `: (*, name:type, ...)` after `evaluate`: a plugin's output columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSchema {
+    /// `(*, ...)`: the input's columns come first.
+    pub star: bool,
+    pub columns: Vec<ColumnDecl>,
+}
+
 /// `name:type`, as in datatable, externaldata and function signatures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnDecl {
@@ -625,7 +633,7 @@ pub enum OperatorKind {
     Evaluate {
         params: Vec<OpParam>,
         call: Expr,
-        schema: Option<Vec<ColumnDecl>>,
+        schema: Option<OutputSchema>,
     },
     Render {
         chart: Ident,

@@ -1156,9 +1156,15 @@ impl Printer<'_, '_> {
                 self.op_params(params)?;
                 self.s(" ")?;
                 self.postfix(call)?;
-                if let Some(cols) = schema {
+                if let Some(schema) = schema {
                     self.s(" : (")?;
-                    self.column_decls(cols)?;
+                    if schema.star {
+                        self.s("*")?;
+                        if !schema.columns.is_empty() {
+                            self.s(", ")?;
+                        }
+                    }
+                    self.column_decls(&schema.columns)?;
                     self.s(")")?;
                 }
                 Ok(())
@@ -2144,7 +2150,10 @@ mod tests {
         let evaluate = op(OperatorKind::Evaluate {
             params: vec![],
             call: call("bag_unpack", vec![name("d")]),
-            schema: Some(vec![col("a", ScalarType::String)]),
+            schema: Some(OutputSchema {
+                star: false,
+                columns: vec![col("a", ScalarType::String)],
+            }),
         });
         assert_eq!(show(&evaluate), "evaluate bag_unpack(d) : (a:string)");
 

@@ -1200,7 +1200,12 @@ impl Builder {
                 for r in rest {
                     match r.as_rule() {
                         Rule::postfix_expr => call = Some(self.postfix_expr(r)?),
-                        Rule::evaluate_schema => schema = Some(self.column_decls(r.into_inner())?),
+                        Rule::evaluate_schema => {
+                            let inner: Vec<_> = r.into_inner().collect();
+                            let star = inner.iter().any(|c| c.as_rule() == Rule::schema_star);
+                            let columns = self.column_decls(inner.into_iter())?;
+                            schema = Some(OutputSchema { star, columns });
+                        }
                         _ => return Err(unexpected(&r)),
                     }
                 }

@@ -207,6 +207,25 @@ fn json_rows(
     Ok(string_array(out))
 }
 
+/// A bag of alternating keys (as JSON strings) and values; with
+/// `skip_empty`, null values and empty strings are left out.
+fn pack_pairs(xs: &[Option<Value>], skip_empty: bool) -> Option<Value> {
+    let mut m = serde_json::Map::new();
+    for pair in xs.chunks(2) {
+        let key = match pair.first()? {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => return None,
+        };
+        let value = pair.get(1).cloned().flatten().unwrap_or(Value::Null);
+        if skip_empty && (value.is_null() || value.as_str() == Some("")) {
+            continue;
+        }
+        m.insert(key, value);
+    }
+    Some(Value::Object(m))
+}
+
 fn arr(v: &Option<Value>) -> Option<&Vec<Value>> {
     v.as_ref()?.as_array()
 }
@@ -321,6 +340,37 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                 .collect(),
         ))
     });
+    // The top-level slots of a property bag and the KQL type of each value,
+    // one `name\ttype` line per slot, sorted (for bag_unpack's schema):
+    // long, real, bool, string, dynamic (arrays and bags), null.
+    r("kql_bag_slots", vec![vec![UTF8]], UTF8, |a| {
+        let d = strs(&a[0])?;
+        Ok(string_array(
+            (0..d.len())
+                .map(|i| match parse(get(d, i)) {
+                    Some(Value::Object(m)) => {
+                        let mut slots: Vec<String> = m
+                            .iter()
+                            .map(|(k, v)| {
+                                let t = match v {
+                                    Value::Null => "null",
+                                    Value::Bool(_) => "bool",
+                                    Value::Number(n) if n.is_f64() => "real",
+                                    Value::Number(_) => "long",
+                                    Value::String(_) => "string",
+                                    Value::Array(_) | Value::Object(_) => "dynamic",
+                                };
+                                format!("{k}\t{t}")
+                            })
+                            .collect();
+                        slots.sort();
+                        Some(slots.join("\n"))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        ))
+    });
     // range(start, stop, step): range-function page, at most 1,048,576 items.
     // kind 0: longs; 1: datetimes (nanoseconds); 2: timespans (nanoseconds).
     r("kql_range", vec![vec![I64, I64, I64, I64]], UTF8, |a| {
@@ -378,19 +428,11 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
         })
     });
     r("kql_bag_pack", Vec::new(), UTF8, |a| {
-        // Arguments alternate key (as a JSON string) and value.
-        json_rows(a, |xs| {
-            let mut m = serde_json::Map::new();
-            for pair in xs.chunks(2) {
-                let key = match pair.first()? {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => return None,
-                };
-                m.insert(key, pair.get(1).cloned().flatten().unwrap_or(Value::Null));
-            }
-            Some(Value::Object(m))
-        })
+        json_rows(a, |xs| pack_pairs(xs, false))
+    });
+    // pack_all(true): "ignore null/empty columns".
+    r("kql_bag_pack_nonempty", Vec::new(), UTF8, |a| {
+        json_rows(a, |xs| pack_pairs(xs, true))
     });
     r("kql_bag_merge", Vec::new(), UTF8, |a| {
         // bag_merge page: on duplicate keys the first bag's value wins.

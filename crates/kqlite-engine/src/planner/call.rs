@@ -644,19 +644,33 @@ impl Planner<'_> {
             }
             "pack_all" => {
                 arity(0, 1)?;
-                if n == 1 {
-                    return Err(Error::unsupported(
-                        args[0].value.span,
-                        "pack_all's ignore_null_empty argument",
-                    ));
-                }
-                // pack_all page: a property bag of every column of the row.
+                // pack_all page: a property bag of every column of the row;
+                // pack_all(true) leaves out null and empty values.
+                let skip_empty = if n == 1 {
+                    match &want!(arg!(0), 0, Bool).0 {
+                        Expr::Literal(ScalarValue::Boolean(Some(b)), _) => *b,
+                        _ => {
+                            return Err(Error::invalid(
+                                args[0].value.span,
+                                "pack_all's ignore_null_empty must be true or false",
+                            ));
+                        }
+                    }
+                } else {
+                    false
+                };
                 let mut xs = Vec::new();
-                for c in &rel.columns {
+                let row = self.row_columns.as_ref().unwrap_or(&rel.columns);
+                for c in row {
                     xs.push(lit(serde_json::Value::String(c.name.clone()).to_string()));
                     xs.push(to_dynamic((super::expr::column(&c.name), c.ty)));
                 }
-                (udf("kql_bag_pack", xs), Dynamic)
+                let f = if skip_empty {
+                    "kql_bag_pack_nonempty"
+                } else {
+                    "kql_bag_pack"
+                };
+                (udf(f, xs), Dynamic)
             }
             "array_sort_asc" | "array_sort_desc" => {
                 arity(1, 2)?;

@@ -44,6 +44,17 @@ pub trait Catalog {
     fn table(&self, name: &str) -> Option<Relation>;
     /// Every table name, for suggestions.
     fn table_names(&self) -> Vec<String>;
+    /// Runs a plan while planning, for the operators whose output columns
+    /// depend on the data (`evaluate bag_unpack` without an output schema).
+    fn run(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
+        let _ = plan;
+        Err(Error::Execution(
+            "this catalog cannot run queries while planning".into(),
+        ))
+    }
 }
 
 #[derive(Clone)]
@@ -69,6 +80,9 @@ pub struct Planner<'a> {
     /// Inside an mv-apply subquery: the hidden column numbering the input
     /// rows, so each operator works per sub-table (see operator/mv_apply.rs).
     pub(crate) partition: Option<Partition>,
+    /// The columns of the current `extend`'s input: `pack_all()` packs
+    /// those, not the columns the same extend adds before it.
+    pub(crate) row_columns: Option<Vec<Column>>,
 }
 
 /// The sub-tables of an mv-apply: rows with equal `column` form one
@@ -92,6 +106,7 @@ impl<'a> Planner<'a> {
             pipe_name: None,
             calling: Vec::new(),
             partition: None,
+            row_columns: None,
         }
     }
 
@@ -199,6 +214,7 @@ impl<'a> Planner<'a> {
                 c
             },
             partition: None,
+            row_columns: None,
         };
         inner.scopes.push(scope);
         for stmt in lets {
@@ -249,9 +265,9 @@ impl<'a> Planner<'a> {
     pub(crate) fn tabular(&mut self, e: &ast::Expr) -> Result<Relation> {
         // A table inside an mv-apply subquery (toscalar, in, a let) is not
         // one of its sub-tables.
-        let outer = self.partition.take();
+        let outer = (self.partition.take(), self.row_columns.take());
         let result = self.tabular_inner(e);
-        self.partition = outer;
+        (self.partition, self.row_columns) = outer;
         result
     }
 

@@ -14,6 +14,18 @@ impl Planner<'_> {
         span: Span,
     ) -> Result<Relation> {
         // Each item sees the columns the earlier ones added.
+        let outer = self.row_columns.replace(input.columns.clone());
+        let result = self.extend_items(items, input, span);
+        self.row_columns = outer;
+        result
+    }
+
+    fn extend_items(
+        &mut self,
+        items: &[ast::NamedExpr],
+        input: Relation,
+        span: Span,
+    ) -> Result<Relation> {
         let mut rel = input;
         for item in items {
             let mut new = self.named_items(std::slice::from_ref(item), &rel)?;

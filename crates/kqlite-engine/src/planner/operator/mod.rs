@@ -5,6 +5,7 @@ pub(crate) mod columns;
 mod count;
 pub(crate) mod datatable;
 mod distinct;
+mod evaluate;
 mod extend;
 mod join;
 mod misc;
@@ -80,6 +81,11 @@ impl Planner<'_> {
             OperatorKind::Serialize(items) => self.plan_serialize(items, input),
             OperatorKind::As { params, name } => self.plan_as(params, name, input),
             OperatorKind::GetSchema => self.plan_getschema(input, op.span),
+            OperatorKind::Evaluate {
+                params,
+                call,
+                schema,
+            } => self.plan_evaluate(params, call, schema.as_ref(), input, op.span),
             other => Err(Error::unsupported(
                 op.span,
                 format!("operator '{}'", other.name()),

@@ -196,9 +196,10 @@ impl Planner<'_> {
             return Ok(input);
         };
         let err = |e| Error::plan(span, e);
+        // Any order will do without a sort (the window needs one).
         let order: Vec<SortExpr> = match &input.plan {
             LogicalPlan::Sort(s) => s.expr.clone(),
-            _ => Vec::new(),
+            _ => vec![column(&p.column).sort(true, false)],
         };
         let rn = "__kqlite_rn";
         let number = row_number()

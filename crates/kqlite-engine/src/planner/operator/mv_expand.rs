@@ -183,7 +183,7 @@ impl Planner<'_> {
 /// include parsing or type-conversion. Array elements that don't conform
 /// with the declared type become null values." datetimes, timespans and
 /// guids are held as JSON strings, so they are read from string items.
-fn cast_only(x: Expr, ty: ScalarType) -> Expr {
+pub(crate) fn cast_only(x: Expr, ty: ScalarType) -> Expr {
     let f = |name: &str, x: Expr| functions::call(name, vec![x]);
     match ty {
         ScalarType::Dynamic => x,
