@@ -119,6 +119,7 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "extract_json",
     "extractjson",
     "dynamic_to_json",
+    "column_ifexists",
 ];
 
 type Typed = (Expr, ScalarType);
@@ -405,6 +406,24 @@ impl Planner<'_> {
                     .otherwise(conform(otherwise, ty))
                     .map_err(|err| Error::plan(e.span, err))?;
                 (x, ty)
+            }
+            "column_ifexists" => {
+                // column_ifexists page: "Returns a reference to the column if
+                // it exists, otherwise - returns the default value."
+                arity(2, 2)?;
+                let name = match &args[0].value.kind {
+                    ExprKind::Literal(ast::Literal::String(s)) => s.value.clone(),
+                    _ => {
+                        return Err(Error::invalid(
+                            args[0].value.span,
+                            "column_ifexists takes a column name as a constant string",
+                        ));
+                    }
+                };
+                match rel.column(&name) {
+                    Some(c) => (super::expr::column(&c.name), c.ty),
+                    None => arg!(1),
+                }
             }
             "coalesce" => {
                 arity(1, 64)?;

@@ -25,6 +25,8 @@ impl Planner<'_> {
         span: Span,
     ) -> Result<Relation> {
         let mut inner = false;
+        let mut fuzzy = false;
+        let mut skipped: Option<Error> = None;
         let mut source: Option<String> = None;
         for p in params {
             let value = match &p.value.kind {
@@ -37,6 +39,7 @@ impl Planner<'_> {
                 ("kind", "outer") => inner = false,
                 ("withsource", v) if !v.is_empty() => source = Some(v.to_string()),
                 ("isfuzzy", "false") => {}
+                ("isfuzzy", "true") => fuzzy = true,
                 (n, _) if n.starts_with("hint.") => {}
                 _ => {
                     return Err(Error::unsupported(
@@ -88,11 +91,27 @@ impl Planner<'_> {
                             super::as_name(t).unwrap_or_else(|| format!("union_arg{}", i + offset))
                         }
                     };
-                    inputs.push((name, self.tabular(t)?));
+                    match self.tabular(t) {
+                        Ok(rel) => inputs.push((name, rel)),
+                        // union page, isfuzzy=true: "The set of union sources
+                        // is reduced to the set of table references that
+                        // exist"; none at all is still an error (below).
+                        Err(Error::Query(d))
+                            if fuzzy
+                                && d.code == crate::error::codes::UNKNOWN_TABLE
+                                && matches!(t.kind, ExprKind::Name(_)) =>
+                        {
+                            skipped.get_or_insert(Error::Query(d));
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
         if inputs.is_empty() {
+            if let Some(e) = skipped {
+                return Err(e);
+            }
             return Err(Error::invalid(span, "`union` matched no tables"));
         }
         // Output columns: by name in order of first appearance; a name seen
