@@ -18,6 +18,65 @@ fn emit(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The JSON text of property `key` of the object `text` holds (the last
+/// one if the key repeats), sliced out of `text` without building the
+/// value. None when `text` is not a JSON object, has no such property, or
+/// the property is null. Dynamic values are stored as compact JSON, so the
+/// slice is the value's compact text.
+pub(crate) fn raw_property<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    use jiter::{Jiter, Peek};
+    let mut j = Jiter::new(text.as_bytes());
+    if j.peek().ok()? != Peek::Object {
+        return None;
+    }
+    let mut found = None;
+    let mut next = j.known_object().ok()?.map(|name| name == key);
+    while let Some(hit) = next {
+        let (start, end) = skip_value(&mut j)?;
+        if hit {
+            found = Some((start, end));
+        }
+        next = j.next_key().ok()?.map(|name| name == key);
+    }
+    j.finish().ok()?;
+    value_slice(text, found?)
+}
+
+/// The JSON text of element `i` of the array `text` holds (negative counts
+/// from the end); None when out of range, not an array, or null.
+pub(crate) fn raw_element(text: &str, i: i64) -> Option<&str> {
+    use jiter::{Jiter, Peek};
+    let mut j = Jiter::new(text.as_bytes());
+    if j.peek().ok()? != Peek::Array {
+        return None;
+    }
+    let mut spans = Vec::new();
+    let mut next = j.known_array().ok()?;
+    while next.is_some() {
+        spans.push(skip_value(&mut j)?);
+        next = j.array_step().ok()?;
+    }
+    j.finish().ok()?;
+    let k = if i < 0 { spans.len() as i64 + i } else { i };
+    value_slice(text, *spans.get(usize::try_from(k).ok()?)?)
+}
+
+/// Skips the next value; the byte range it took (with any separator before it).
+fn skip_value(j: &mut jiter::Jiter<'_>) -> Option<(usize, usize)> {
+    let peek = j.peek().ok()?;
+    let start = j.current_index();
+    j.known_skip(peek).ok()?;
+    Some((start, j.current_index()))
+}
+
+fn value_slice(text: &str, (start, end): (usize, usize)) -> Option<&str> {
+    let raw = text
+        .get(start..end)?
+        .trim_start_matches(|c: char| c == ':' || c == ',' || c.is_whitespace())
+        .trim_end();
+    (raw != "null").then_some(raw)
+}
+
 /// Element `i` of an array; negative indexes count from the end.
 pub(crate) fn element(v: &Value, i: i64) -> Option<&Value> {
     let items = v.as_array()?;
@@ -32,10 +91,7 @@ pub(crate) fn register(r: &mut Register<'_>) {
         let (d, k) = (strs(&a[0])?, strs(&a[1])?);
         Ok(string_array(
             (0..d.len())
-                .map(|i| {
-                    let v = parse(get(d, i))?;
-                    emit(v.as_object()?.get(get(k, i)?))
-                })
+                .map(|i| raw_property(get(d, i)?, get(k, i)?).map(str::to_string))
                 .collect(),
         ))
     });
@@ -44,10 +100,7 @@ pub(crate) fn register(r: &mut Register<'_>) {
         let (d, k) = (strs(&a[0])?, longs(&a[1])?);
         Ok(string_array(
             (0..d.len())
-                .map(|i| {
-                    let v = parse(get(d, i))?;
-                    emit(element(&v, get_i64(k, i)?))
-                })
+                .map(|i| raw_element(get(d, i)?, get_i64(k, i)?).map(str::to_string))
                 .collect(),
         ))
     });
@@ -627,4 +680,37 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
                 .collect(),
         ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{raw_element, raw_property};
+
+    #[test]
+    fn property_slices() {
+        let d = r#"{"a":1,"b":{"c":[1,2,{"d":"x"}]},"e":null,"f":"q\"uote","a":2}"#;
+        // A repeated key: the last value, as serde_json's map keeps it.
+        assert_eq!(raw_property(d, "a"), Some("2"));
+        assert_eq!(raw_property(d, "b"), Some(r#"{"c":[1,2,{"d":"x"}]}"#));
+        assert_eq!(raw_property(d, "e"), None);
+        assert_eq!(raw_property(d, "f"), Some(r#""q\"uote""#));
+        assert_eq!(raw_property(d, "zz"), None);
+        assert_eq!(raw_property(r#"{"k\u0041":5}"#, "kA"), Some("5"));
+        assert_eq!(raw_property("[1,2]", "a"), None);
+        assert_eq!(raw_property(r#"{"a":1"#, "a"), None);
+        assert_eq!(raw_property(r#"{"a" : [ 1 ] }"#, "a"), Some("[ 1 ]"));
+    }
+
+    #[test]
+    fn element_slices() {
+        let d = r#"[10,"x",{"a":[1]},null]"#;
+        assert_eq!(raw_element(d, 0), Some("10"));
+        assert_eq!(raw_element(d, 2), Some(r#"{"a":[1]}"#));
+        assert_eq!(raw_element(d, -3), Some(r#""x""#));
+        assert_eq!(raw_element(d, 3), None);
+        assert_eq!(raw_element(d, 4), None);
+        assert_eq!(raw_element(d, -5), None);
+        assert_eq!(raw_element(r#"{"a":1}"#, 0), None);
+        assert_eq!(raw_element("[]", 0), None);
+    }
 }
