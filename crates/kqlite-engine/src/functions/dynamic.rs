@@ -77,13 +77,6 @@ fn value_slice(text: &str, (start, end): (usize, usize)) -> Option<&str> {
     (raw != "null").then_some(raw)
 }
 
-/// Element `i` of an array; negative indexes count from the end.
-pub(crate) fn element(v: &Value, i: i64) -> Option<&Value> {
-    let items = v.as_array()?;
-    let k = if i < 0 { items.len() as i64 + i } else { i };
-    items.get(usize::try_from(k).ok()?)
-}
-
 pub(crate) fn register(r: &mut Register<'_>) {
     // d.Name / d["Name"]: case-sensitive; a missing property, or access into
     // a non-object, is null.
