@@ -25,6 +25,8 @@ const QUERIES: &[&str] = &[
     "let T = datatable(a:long) [1, 2]; T | where a in (T | where a > 1) | project a, s = tostring(a)",
     "datatable(j:string) ['{\"a\":{\"b\":[1,2]}}'] | extend d = parse_json(j) | project v = d.a.b[-1], n = array_length(d.a.b)",
     "print t = format_datetime(datetime(2024-02-29 13:45:00), 'yyyy-MM-dd HH:mm'), w = startofweek(datetime(2024-03-01))",
+    "datatable(k:long, d:dynamic) [1, dynamic([3, 1, 2]), 2, dynamic([])] | mv-apply d to typeof(long) on (top 2 by d | summarize s = sum(d), c = count())",
+    "datatable(d:dynamic) [dynamic({'Name': 'John', 'Age': 20}), dynamic({'Name': 'Dave', 'Age': 40})] | evaluate bag_unpack(d, 'p_')",
 ];
 
 #[test]
