@@ -90,18 +90,18 @@ fn type_error() {
 
 #[test]
 fn unimplemented_operator() {
-    let run = kqlite(&["query", "print a = 1 | evaluate bag_unpack(a)"]);
+    let run = kqlite(&["query", "print a = 1 | sample 1"]);
     assert_snapshot!(run.transcript(), @"
     exit: 1
     --- stdout
     --- stderr
     KQL105
 
-      × operator 'evaluate' is not supported yet
+      × operator 'sample' is not supported yet
        ╭─[<query>:1:15]
-     1 │ print a = 1 | evaluate bag_unpack(a)
-       ·               ───────────┬──────────
-       ·                          ╰── operator 'evaluate' is not supported yet
+     1 │ print a = 1 | sample 1
+       ·               ────┬───
+       ·                   ╰── operator 'sample' is not supported yet
        ╰────
     ");
 }

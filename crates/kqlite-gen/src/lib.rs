@@ -82,6 +82,23 @@ const APPS: &[&str] = &[
     "Microsoft SharePoint Online",
     "Microsoft OneDrive for Business",
 ];
+/// Automation behind the seed rule's false-positive scenarios (seed text,
+/// "Filter/Exclusion" lines): these touch the same files as users do, so
+/// the rule as written alerts on them and each exclusion has rows to drop.
+const BENIGN: &[(&str, &str)] = &[
+    ("Azure AD Connect", "svc-aadconnect@contoso.com"),
+    ("Microsoft Identity Manager (MIIS)", "svc-mim@contoso.com"),
+    ("Purview Export Job", "svc-purview-export@contoso.com"),
+    (
+        "Purview Compliance Report Export",
+        "svc-purview-export@contoso.com",
+    ),
+    ("Azure DevOps", "svc-devops-pipeline@contoso.com"),
+    ("Microsoft 365 admin center", "admin-helpdesk@contoso.com"),
+    ("Purview Access Log Review", "admin-helpdesk@contoso.com"),
+    ("Purview Compliance Export", "svc-siem-sync@contoso.com"),
+    ("SIEM Data Sync Job", "svc-siem-sync@contoso.com"),
+];
 const EVENT_ACTIONS: &[&str] = &[
     "DataAccess",
     "PolicyViolation",
@@ -167,16 +184,24 @@ pub fn cloud_app_event(rng: &mut Rng, spec: &Spec) -> Value {
     if rng.chance(30) {
         objects.push(json!({"Type": "User", "Name": user(u)}));
     }
+    // 8% of events come from the automation of a false-positive scenario:
+    // its application, and a service or admin account.
+    let (app, account, display) = if rng.chance(8) {
+        let (app, account) = *rng.pick(BENIGN);
+        (app, account.to_string(), app.to_string())
+    } else {
+        (*rng.pick(APPS), user(u), format!("User {u:03}"))
+    };
     json!({
         "TimeGenerated": time(rng, spec.end),
         "ReportId": rng.guid(),
         "ActionType": *rng.pick(ACTIONS),
-        "Application": *rng.pick(APPS),
-        "AccountDisplayName": format!("User {u:03}"),
+        "Application": app,
+        "AccountDisplayName": display,
         "AccountObjectId": format!("00000000-0000-0000-0000-{u:012}"),
         "IPAddress": format!("10.2.{}.{}", rng.below(256), rng.below(256)),
         "ActivityObjects": objects,
-        "RawEventData": {"SourceFileName": file, "Workload": "SharePoint", "UserId": user(u)},
+        "RawEventData": {"SourceFileName": file, "Workload": "SharePoint", "UserId": account},
         "Type": "CloudAppEvents"
     })
 }
