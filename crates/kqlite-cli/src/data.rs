@@ -3,6 +3,7 @@
 use crate::Outcome;
 use kqlite_engine::Session;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Splits `NAME=PATH` (NAME an identifier) from a plain path.
 fn split(arg: &str) -> (Option<&str>, &str) {
@@ -20,19 +21,64 @@ fn split(arg: &str) -> (Option<&str>, &str) {
     (None, arg)
 }
 
+/// What reading one `-d` source took, for `--stats`.
+#[derive(Debug)]
+pub struct SourceRead {
+    pub source: String,
+    pub elapsed: Duration,
+    pub tables: Vec<TableRead>,
+}
+
+/// One table of a source: its rows, and its files and their bytes.
+#[derive(Debug)]
+pub struct TableRead {
+    pub table: String,
+    pub rows: usize,
+    pub files: usize,
+    pub bytes: u64,
+}
+
 /// A new session holding the tables of every `-d` source.
 pub fn session(args: &[String]) -> Result<Session, Outcome> {
+    session_reading(args).map(|(s, _)| s)
+}
+
+/// A new session holding the tables of every `-d` source, and what was read.
+pub fn session_reading(args: &[String]) -> Result<(Session, Vec<SourceRead>), Outcome> {
     let mut session = Session::new().map_err(|e| {
         eprintln!("error: {e}");
         Outcome::Data
     })?;
-    load(&mut session, args)?;
-    Ok(session)
+    let reads = load(&mut session, args)?;
+    Ok((session, reads))
+}
+
+/// The files under a path and their total size; with `table`, only the
+/// entries of a directory named after it (`T.ndjson`, `T.csv.gz`, `T/`).
+fn files_and_bytes(path: &Path, table: Option<&str>) -> (usize, u64) {
+    if path.is_file() {
+        return (1, path.metadata().map_or(0, |m| m.len()));
+    }
+    let mut total = (0, 0);
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let stem = name.split('.').next().unwrap_or_default();
+            if table.is_some_and(|t| t != stem) {
+                continue;
+            }
+            let (f, b) = files_and_bytes(&e.path(), None);
+            total.0 += f;
+            total.1 += b;
+        }
+    }
+    total
 }
 
 /// Loads every `-d` source into the session. A missing path is bad usage
 /// (exit 2); an unreadable or malformed file is a data error (exit 3).
-pub fn load(session: &mut Session, args: &[String]) -> Result<(), Outcome> {
+pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, Outcome> {
+    let mut reads = Vec::new();
     for arg in args {
         let (name, path) = split(arg);
         let path = Path::new(path);
@@ -43,18 +89,35 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<(), Outcome> {
             );
             return Err(Outcome::Usage);
         }
+        let start = Instant::now();
         let tables = kqlite_engine::source::load(name, path).map_err(|e| {
             eprintln!("error: {e}");
             Outcome::Data
         })?;
+        let elapsed = start.elapsed();
+        let one = tables.len() == 1;
+        let mut read = SourceRead {
+            source: path.display().to_string(),
+            elapsed,
+            tables: Vec::new(),
+        };
         for t in tables {
+            let name = t.schema.name.clone();
+            let (files, bytes) = files_and_bytes(path, (!one).then_some(name.as_str()));
+            read.tables.push(TableRead {
+                table: name,
+                rows: t.rows(),
+                files,
+                bytes,
+            });
             session.register_loaded(t).map_err(|e| {
                 eprintln!("error: {e}");
                 Outcome::Data
             })?;
         }
+        reads.push(read);
     }
-    Ok(())
+    Ok(reads)
 }
 
 #[cfg(test)]

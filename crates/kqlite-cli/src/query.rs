@@ -6,6 +6,7 @@ use crate::{DataArgs, Outcome, OutputFormat, QueryTextArgs};
 use clap::Args;
 use kqlite_engine::{Error, output};
 use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
@@ -27,10 +28,6 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: QueryArgs) -> Outcome {
-    if args.stats {
-        eprintln!("error: `--stats` is not implemented yet");
-        return Outcome::Usage;
-    }
     let input = match (&args.text.query, &args.text.file) {
         (Some(q), _) => Input::Inline(q.clone()),
         (None, Some(f)) => Input::File(f.clone()),
@@ -44,7 +41,8 @@ pub fn run(args: QueryArgs) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let mut session = match crate::data::session(&args.data.data) {
+    let started = Instant::now();
+    let (mut session, reads) = match crate::data::session_reading(&args.data.data) {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
@@ -59,7 +57,7 @@ pub fn run(args: QueryArgs) -> Outcome {
             }
         }
     }
-    let result = match session.query(text.query()) {
+    let (result, times) = match session.query_timed(text.query()) {
         Ok(r) => r,
         Err(e) => return report(&renderer, &text, e),
     };
@@ -89,10 +87,67 @@ pub fn run(args: QueryArgs) -> Outcome {
         eprintln!("error: {e}");
         return Outcome::Data;
     }
+    if args.stats {
+        eprint!(
+            "{}",
+            stats_text(&reads, &times, result.row_count(), started.elapsed())
+        );
+    }
     Outcome::Success
 }
 
-fn report(renderer: &Renderer, text: &QueryText, e: Error) -> Outcome {
+/// The `--stats` summary (CLI.md): wall time per stage, what each table
+/// read, rows out, peak memory.
+fn stats_text(
+    reads: &[crate::data::SourceRead],
+    times: &kqlite_engine::StageTimes,
+    rows_out: usize,
+    total: Duration,
+) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let load: Duration = reads.iter().map(|r| r.elapsed).sum();
+    let stages = load + times.parse + times.plan + times.execute;
+    let mut s = format!(
+        "stats: {:.1} ms in all: read {:.1} ms, parse {:.2} ms, plan {:.2} ms, execute {:.1} ms, other (start-up, output) {:.1} ms\n",
+        ms(total),
+        ms(load),
+        ms(times.parse),
+        ms(times.plan),
+        ms(times.execute),
+        ms(total.saturating_sub(stages)),
+    );
+    for r in reads {
+        s.push_str(&format!("  read {} in {:.1} ms\n", r.source, ms(r.elapsed)));
+        for t in &r.tables {
+            s.push_str(&format!(
+                "    {}: {} rows, {} bytes in {} file{}\n",
+                t.table,
+                t.rows,
+                t.bytes,
+                t.files,
+                if t.files == 1 { "" } else { "s" },
+            ));
+        }
+    }
+    s.push_str(&format!("  rows out: {rows_out}\n"));
+    match peak_rss_kib() {
+        Some(kib) => s.push_str(&format!(
+            "  peak memory: {:.1} MiB (peak resident set)\n",
+            kib as f64 / 1024.0
+        )),
+        None => s.push_str("  peak memory: not available on this system\n"),
+    }
+    s
+}
+
+/// The process's peak resident set size (Linux: VmHWM in /proc/self/status).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub(crate) fn report(renderer: &Renderer, text: &QueryText, e: Error) -> Outcome {
     match e {
         Error::Query(d) => {
             let problem = Problem::from_diagnostic(text, d);

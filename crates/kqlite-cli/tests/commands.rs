@@ -56,7 +56,6 @@ fn check_help() {
 #[test]
 fn commands_not_implemented_yet_say_so() {
     let cases: &[&[&str]] = &[
-        &["explain", "SecurityAlert", "--analyze"],
         &[
             "rule",
             "run",
@@ -86,12 +85,42 @@ fn commands_not_implemented_yet_say_so() {
         transcript.push_str(&run.stderr);
     }
     assert_snapshot!(transcript, @"
-    error: `kqlite explain` is not implemented yet
     error: `kqlite rule run` is not implemented yet
     error: `kqlite rule replay` is not implemented yet
     error: `kqlite test` is not implemented yet
     error: `kqlite tables` is not implemented yet
     ");
+}
+
+#[test]
+fn explain_labels_plan_nodes_with_kql_stages() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
+    let q = "SecurityAlert\n| where AlertSeverity == 'High'\n| summarize n = count() by AlertName";
+    let run = kqlite(&["explain", "-d", data, q]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    for part in [
+        "[1] SecurityAlert",
+        "[2] where AlertSeverity == 'High'",
+        "[3] summarize n = count() by AlertName",
+        "[2] Filter:",
+        "[1] TableScan: SecurityAlert",
+        "[3] Aggregate:",
+        "physical plan:",
+    ] {
+        assert!(
+            run.stdout.contains(part),
+            "`{part}` missing:\n{}",
+            run.stdout
+        );
+    }
+    // --analyze runs the plan and shows each operator's metrics.
+    let run = kqlite(&["explain", "--analyze", "-d", data, q]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stdout.contains("output_rows="), "{}", run.stdout);
+    // A broken query is reported like `kqlite query` reports it.
+    let run = kqlite(&["explain", "NoSuchTable | take 1"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("unknown table"), "{}", run.stderr);
 }
 
 #[test]

@@ -158,3 +158,40 @@ fn convert_to_parquet_keeps_rows_and_types() {
         "{from_json}"
     );
 }
+
+#[test]
+fn stats_go_to_stderr_and_leave_stdout_alone() {
+    // CLI.md: "`kqlite query --stats` prints a cost summary to stderr after the
+    // result, so stdout stays machine-readable".
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
+    let q = "SecurityAlert | where AlertSeverity == 'High' | count";
+    let args = |stats: bool| {
+        let mut a = vec!["query", "-d", data, "-o", "ndjson", q];
+        if stats {
+            a.push("--stats");
+        }
+        kqlite(&a)
+    };
+    let (code, plain, _) = args(false);
+    assert_eq!(code, 0);
+    let (code, out, err) = args(true);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, plain);
+    let size = std::fs::metadata(format!("{data}/SecurityAlert.ndjson"))
+        .expect("sample data")
+        .len();
+    let lines = std::fs::read_to_string(format!("{data}/SecurityAlert.ndjson"))
+        .expect("sample data")
+        .lines()
+        .count();
+    for part in [
+        "parse ".to_string(),
+        "plan ".to_string(),
+        "execute ".to_string(),
+        format!("SecurityAlert: {lines} rows, {size} bytes in 1 file"),
+        "rows out: 1".to_string(),
+        "peak memory: ".to_string(),
+    ] {
+        assert!(err.contains(&part), "`{part}` missing from\n{err}");
+    }
+}

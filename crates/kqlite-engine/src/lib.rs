@@ -26,4 +26,4 @@ pub mod types;
 pub use builtin_schemas::Flavor;
 pub use error::{Error, Result};
 pub use planner::{Catalog, Planner, Relation};
-pub use session::{QueryResult, Session};
+pub use session::{QueryResult, Session, StageTimes};

@@ -25,6 +25,14 @@ impl QueryResult {
     }
 }
 
+/// Wall time of each stage of a query.
+#[derive(Debug, Clone, Copy)]
+pub struct StageTimes {
+    pub parse: std::time::Duration,
+    pub plan: std::time::Duration,
+    pub execute: std::time::Duration,
+}
+
 struct Table {
     schema: TableSchema,
     provider: Arc<dyn TableProvider>,
@@ -115,9 +123,35 @@ impl Session {
     /// Parses and plans a query: its logical plan and KQL output columns.
     pub fn plan(&self, query: &str) -> Result<(LogicalPlan, Vec<Column>)> {
         let script = kqlite_syntax::parse(query)?;
+        self.plan_script(&script)
+    }
+
+    fn plan_script(
+        &self,
+        script: &kqlite_syntax::ast::Script,
+    ) -> Result<(LogicalPlan, Vec<Column>)> {
         let mut planner = Planner::new(self, self.now());
-        let rel = planner.plan_script(&script)?;
+        let rel = planner.plan_script(script)?;
         Ok((rel.plan, rel.columns))
+    }
+
+    /// Runs a query like [`Session::query`], timing its stages.
+    pub fn query_timed(&self, query: &str) -> Result<(QueryResult, StageTimes)> {
+        let start = std::time::Instant::now();
+        let script = kqlite_syntax::parse(query)?;
+        let parsed = std::time::Instant::now();
+        let (plan, columns) = self.plan_script(&script)?;
+        let planned = std::time::Instant::now();
+        let result = self.run_plan(plan, columns)?;
+        let done = std::time::Instant::now();
+        Ok((
+            result,
+            StageTimes {
+                parse: parsed - start,
+                plan: planned - parsed,
+                execute: done - planned,
+            },
+        ))
     }
 
     /// The query's logical plan in DataFusion's protobuf form (for a
@@ -155,10 +189,17 @@ impl Session {
         Ok(QueryResult { columns, batches })
     }
 
-    /// The query's plans as text: the logical plan kqlite built, the one
-    /// DataFusion's optimiser made of it, and the physical plan.
-    pub fn explain(&self, query: &str) -> Result<String> {
-        let (plan, _) = self.plan(query)?;
+    /// The query's plans as text: the KQL stages of the query's pipe, the
+    /// logical plan kqlite built with each node marked by the stage that
+    /// made it, the plan DataFusion's optimiser made of it, and the
+    /// physical plan. With `analyze` the query runs and the physical plan
+    /// shows each operator's metrics (rows, time, memory).
+    pub fn explain_with(&self, query: &str, analyze: bool) -> Result<String> {
+        let script = kqlite_syntax::parse(query)?;
+        let mut planner = Planner::new(self, self.now());
+        let rel = planner.plan_script(&script)?;
+        let plan = rel.plan;
+        let stages = planner.stages;
         let state = self.ctx.state();
         let optimized = state
             .optimize(&plan)
@@ -167,13 +208,54 @@ impl Session {
             .runtime
             .block_on(state.create_physical_plan(&optimized))
             .map_err(|e| Error::Execution(e.to_string()))?;
-        let physical = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
-        Ok(format!(
-            "logical plan:\n{}\n\noptimized plan:\n{}\n\nphysical plan:\n{}",
-            plan.display_indent(),
-            optimized.display_indent(),
-            physical
-        ))
+        let mut out = String::new();
+        if !stages.is_empty() {
+            out.push_str("KQL stages:\n");
+            for (i, (span, _)) in stages.iter().enumerate() {
+                let text = query.get(span.start..span.end).unwrap_or_default();
+                let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let shown: String = one_line.chars().take(100).collect();
+                let more = if shown.len() < one_line.len() {
+                    " ..."
+                } else {
+                    ""
+                };
+                out.push_str(&format!("  [{}] {shown}{more}\n", i + 1));
+            }
+            out.push('\n');
+        }
+        out.push_str("logical plan (each node marked with the KQL stage that made it):\n");
+        label_plan(&plan, &stages, stages.len(), 0, &mut out);
+        out.push_str(&format!(
+            "\noptimized plan:\n{}\n",
+            optimized.display_indent()
+        ));
+        if analyze {
+            let task = self.ctx.task_ctx();
+            let started = std::time::Instant::now();
+            let batches = self
+                .runtime
+                .block_on(datafusion::physical_plan::collect(physical.clone(), task))
+                .map_err(|e| Error::Execution(e.to_string()))?;
+            let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+                physical.as_ref(),
+            )
+            .indent(true);
+            out.push_str(&format!(
+                "\nphysical plan, run ({rows} rows out in {:.1} ms; per operator: output_rows, elapsed_compute, memory where it applies):\n{shown}",
+                started.elapsed().as_secs_f64() * 1e3
+            ));
+        } else {
+            let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
+            out.push_str(&format!("\nphysical plan:\n{shown}"));
+        }
+        Ok(out)
+    }
+
+    /// [`Session::explain_with`] without running the query.
+    pub fn explain(&self, query: &str) -> Result<String> {
+        self.explain_with(query, false)
     }
 
     fn codec(&self) -> TablesByName {
@@ -190,6 +272,34 @@ impl Session {
     pub fn query(&self, query: &str) -> Result<QueryResult> {
         let (plan, columns) = self.plan(query)?;
         self.run_plan(plan, columns)
+    }
+}
+
+/// Writes one node per line, indented, each marked `[k]` with the stage
+/// whose plan it tops, or else the stage of the nearest marked ancestor.
+fn label_plan(
+    node: &LogicalPlan,
+    stages: &[(kqlite_syntax::Span, LogicalPlan)],
+    inherited: usize,
+    depth: usize,
+    out: &mut String,
+) {
+    let stage = stages
+        .iter()
+        .rposition(|(_, p)| p == node)
+        .map_or(inherited, |i| i + 1);
+    let mark = if stage == 0 {
+        String::new()
+    } else {
+        format!("[{stage}] ")
+    };
+    out.push_str(&format!(
+        "{}{mark}{}\n",
+        "  ".repeat(depth + 1),
+        node.display()
+    ));
+    for child in node.inputs() {
+        label_plan(child, stages, stage, depth + 1, out);
     }
 }
 

@@ -83,6 +83,11 @@ pub struct Planner<'a> {
     /// The columns of the current `extend`'s input: `pack_all()` packs
     /// those, not the columns the same extend adds before it.
     pub(crate) row_columns: Option<Vec<Column>>,
+    /// The plan after each stage of the query statement's outermost pipe
+    /// (source, then each `| operator`), for `explain`.
+    pub stages: Vec<(Span, LogicalPlan)>,
+    /// Whether the pipe being planned is the query statement's outermost.
+    record_stages: bool,
 }
 
 /// The sub-tables of an mv-apply: rows with equal `column` form one
@@ -107,6 +112,8 @@ impl<'a> Planner<'a> {
             calling: Vec::new(),
             partition: None,
             row_columns: None,
+            stages: Vec::new(),
+            record_stages: false,
         }
     }
 
@@ -123,6 +130,7 @@ impl<'a> Planner<'a> {
                             "more than one query statement",
                         ));
                     }
+                    self.record_stages = true;
                     result = Some(self.tabular(e)?);
                 }
                 StatementKind::Set(_) => return Err(Error::unsupported(stmt.span, "`set`")),
@@ -215,6 +223,8 @@ impl<'a> Planner<'a> {
             },
             partition: None,
             row_columns: None,
+            stages: Vec::new(),
+            record_stages: false,
         };
         inner.scopes.push(scope);
         for stmt in lets {
@@ -267,6 +277,7 @@ impl<'a> Planner<'a> {
         // one of its sub-tables.
         let outer = (self.partition.take(), self.row_columns.take());
         let result = self.tabular_inner(e);
+        self.record_stages = false;
         (self.partition, self.row_columns) = outer;
         result
     }
@@ -276,7 +287,11 @@ impl<'a> Planner<'a> {
             ExprKind::Name(i) => self.table_ref(i),
             ExprKind::Paren(x) => self.tabular(x),
             ExprKind::Pipe { input, ops } => {
+                let record = std::mem::take(&mut self.record_stages);
                 let mut rel = self.tabular(input)?;
+                if record {
+                    self.stages.push((input.span, rel.plan.clone()));
+                }
                 let mut name = operator::as_name(input);
                 for op in ops {
                     if let ast::OperatorKind::As { name: n, .. } = &op.kind {
@@ -284,6 +299,9 @@ impl<'a> Planner<'a> {
                     }
                     self.pipe_name = name.clone();
                     rel = self.operator(op, rel)?;
+                    if record {
+                        self.stages.push((op.span, rel.plan.clone()));
+                    }
                 }
                 Ok(rel)
             }
