@@ -29,13 +29,17 @@ pub struct SourceRead {
     pub tables: Vec<TableRead>,
 }
 
-/// One table of a source: its rows, and its files and their bytes.
+/// One table of a source: its rows, its files and their bytes, its
+/// columns and which of them were typed from the data (no schema named
+/// them).
 #[derive(Debug)]
 pub struct TableRead {
     pub table: String,
     pub rows: usize,
     pub files: usize,
     pub bytes: u64,
+    pub columns: Vec<kqlite_engine::schema::Column>,
+    pub inferred: Vec<String>,
 }
 
 /// A new session holding the tables of every `-d` source.
@@ -104,11 +108,26 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
         for t in tables {
             let name = t.schema.name.clone();
             let (files, bytes) = files_and_bytes(path, (!one).then_some(name.as_str()));
+            let known = kqlite_engine::schema::builtin(&name);
+            let inferred = t
+                .schema
+                .columns
+                .iter()
+                .filter(|c| {
+                    t.inferred
+                        || known
+                            .as_ref()
+                            .is_none_or(|k| k.columns.iter().all(|kc| kc.name != c.name))
+                })
+                .map(|c| c.name.clone())
+                .collect();
             read.tables.push(TableRead {
                 table: name,
                 rows: t.rows(),
                 files,
                 bytes,
+                columns: t.schema.columns.clone(),
+                inferred,
             });
             session.register_loaded(t).map_err(|e| {
                 eprintln!("error: {e}");

@@ -1,15 +1,62 @@
-//! `kqlite tables`: list the tables of the data sources.
+//! `kqlite tables`: list the tables of the data sources: name, source,
+//! rows, files and bytes, and the schema, marking the columns whose types
+//! were inferred from the data rather than taken from a schema.
 
 use crate::{DataArgs, Outcome};
 use clap::Args;
 
 #[derive(Debug, Args)]
-#[allow(dead_code)] // Read once data sources exist.
 pub struct TablesArgs {
     #[command(flatten)]
     pub data: DataArgs,
 }
 
-pub fn run(_args: TablesArgs) -> Outcome {
-    crate::not_implemented("tables")
+pub fn run(args: TablesArgs) -> Outcome {
+    if args.data.data.is_empty() {
+        eprintln!("error: no data sources: give one or more -d PATH");
+        return Outcome::Usage;
+    }
+    let reads = match crate::data::session_reading(&args.data.data) {
+        Ok((_, reads)) => reads,
+        Err(outcome) => return outcome,
+    };
+    print!("{}", listing(&reads));
+    Outcome::Success
+}
+
+fn listing(reads: &[crate::data::SourceRead]) -> String {
+    let mut s = String::new();
+    for r in reads {
+        for t in &r.tables {
+            let schema = if t.inferred.len() == t.columns.len() {
+                "types inferred from the data (no schema for this table)".to_string()
+            } else if t.inferred.is_empty() {
+                "built-in schema".to_string()
+            } else {
+                format!(
+                    "built-in schema, {} extra column{} typed from the data",
+                    t.inferred.len(),
+                    if t.inferred.len() == 1 { "" } else { "s" }
+                )
+            };
+            s.push_str(&format!(
+                "{}: {} rows from {} ({} file{}, {} bytes); {schema}\n",
+                t.table,
+                t.rows,
+                r.source,
+                t.files,
+                if t.files == 1 { "" } else { "s" },
+                t.bytes,
+            ));
+            for c in &t.columns {
+                let mark = if t.inferred.contains(&c.name) && t.inferred.len() != t.columns.len() {
+                    "  (inferred)"
+                } else {
+                    ""
+                };
+                s.push_str(&format!("  {}: {}{mark}\n", c.name, c.ty.name()));
+            }
+        }
+    }
+    s
 }

@@ -75,7 +75,6 @@ fn commands_not_implemented_yet_say_so() {
             "2024-05-02T00:00:00Z",
         ],
         &["test", "tests/", "--junit", "out.xml"],
-        &["tables", "-d", "data/"],
     ];
     let mut transcript = String::new();
     for args in cases {
@@ -88,7 +87,6 @@ fn commands_not_implemented_yet_say_so() {
     error: `kqlite rule run` is not implemented yet
     error: `kqlite rule replay` is not implemented yet
     error: `kqlite test` is not implemented yet
-    error: `kqlite tables` is not implemented yet
     ");
 }
 
@@ -121,6 +119,37 @@ fn explain_labels_plan_nodes_with_kql_stages() {
     let run = kqlite(&["explain", "NoSuchTable | take 1"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("unknown table"), "{}", run.stderr);
+}
+
+#[test]
+fn tables_lists_rows_sources_and_inferred_columns() {
+    let dir = std::env::temp_dir().join(format!("kqlite-tables-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("SecurityAlert.ndjson");
+    let text = "{\"AlertName\": \"a\", \"MyExtra\": 5}\n{\"AlertName\": \"b\", \"MyExtra\": 7}\n";
+    std::fs::write(&file, text).expect("fixture");
+    let path = file.display().to_string();
+    let run = kqlite(&["tables", "-d", &path]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let header = format!(
+        "SecurityAlert: 2 rows from {path} (1 file, {} bytes); built-in schema, 1 extra column typed from the data",
+        text.len()
+    );
+    for part in [
+        header.as_str(),
+        "  AlertName: string\n",
+        "  Entities: string\n",
+        "  MyExtra: long  (inferred)\n",
+    ] {
+        assert!(
+            run.stdout.contains(part),
+            "`{part}` missing:\n{}",
+            run.stdout
+        );
+    }
+    let run = kqlite(&["tables"]);
+    assert_eq!(run.code, 2);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
