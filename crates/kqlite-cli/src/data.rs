@@ -49,12 +49,49 @@ pub fn session(args: &[String]) -> Result<Session, Outcome> {
 
 /// A new session holding the tables of every `-d` source, and what was read.
 pub fn session_reading(args: &[String]) -> Result<(Session, Vec<SourceRead>), Outcome> {
-    let mut session = Session::new().map_err(|e| {
+    session_limited(args, None)
+}
+
+/// [`session_reading`] with queries limited to `memory_limit` bytes.
+pub fn session_limited(
+    args: &[String],
+    memory_limit: Option<usize>,
+) -> Result<(Session, Vec<SourceRead>), Outcome> {
+    let made = match memory_limit {
+        Some(bytes) => Session::with_memory_limit(bytes),
+        None => Session::new(),
+    };
+    let mut session = made.map_err(|e| {
         eprintln!("error: {e}");
         Outcome::Data
     })?;
     let reads = load(&mut session, args)?;
     Ok((session, reads))
+}
+
+/// A size such as `1GB`, `512MiB`, `1.5G` or `1048576` (bytes); the
+/// decimal units count 1,000s and the binary ones 1,024s.
+pub fn parse_size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().ok()?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = n * scale;
+    (bytes.is_finite() && bytes >= 1.0 && bytes < 1e18).then_some(bytes as usize)
 }
 
 /// The files under a path and their total size; with `table`, only the
@@ -142,6 +179,18 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
 #[cfg(test)]
 mod tests {
     use super::split;
+
+    #[test]
+    fn sizes() {
+        use super::parse_size;
+        assert_eq!(parse_size("1GB"), Some(1_000_000_000));
+        assert_eq!(parse_size("512MiB"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_size("1.5g"), Some(1_500_000_000));
+        assert_eq!(parse_size("4096"), Some(4096));
+        for bad in ["", "GB", "1XB", "-1GB", "0", "1e400"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn names() {

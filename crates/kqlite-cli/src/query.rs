@@ -25,6 +25,11 @@ pub struct QueryArgs {
     /// rows and bytes read per table, rows out, peak memory.
     #[arg(long)]
     pub stats: bool,
+    /// At most this much memory for the query's sorts, aggregates and joins
+    /// (e.g. 1GB, 512MiB); beyond it they spill to temporary files, and a
+    /// query that still does not fit fails with a clear error.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 pub fn run(args: QueryArgs) -> Outcome {
@@ -42,7 +47,18 @@ pub fn run(args: QueryArgs) -> Outcome {
         }
     };
     let started = Instant::now();
-    let (mut session, reads) = match crate::data::session_reading(&args.data.data) {
+    let limit = match args.memory_limit.as_deref().map(crate::data::parse_size) {
+        None => None,
+        Some(Some(bytes)) => Some(bytes),
+        Some(None) => {
+            eprintln!(
+                "error: --memory-limit `{}` is not a size such as 1GB or 512MiB",
+                args.memory_limit.as_deref().unwrap_or_default()
+            );
+            return Outcome::Usage;
+        }
+    };
+    let (mut session, reads) = match crate::data::session_limited(&args.data.data, limit) {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };

@@ -195,3 +195,25 @@ fn stats_go_to_stderr_and_leave_stdout_alone() {
         assert!(err.contains(&part), "`{part}` missing from\n{err}");
     }
 }
+
+#[test]
+fn memory_limit_spills_or_fails_clearly() {
+    // 300,000 distinct keys: one group each. Under 4 MB the aggregate
+    // spills to disk and still gives the exact answer.
+    let q = "range x from 1 to 300000 step 1 | extend s = strcat('k', x) \
+             | summarize c = count() by s | summarize groups = count(), rows = sum(c)";
+    let (code, out, err) = kqlite(&["query", "--memory-limit", "4MB", "-o", "ndjson", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "{\"groups\":300000,\"rows\":300000}\n");
+    // Far too little memory: a clear error, exit 3, no partial result.
+    let (code, out, err) = kqlite(&["query", "--memory-limit", "100KB", "-o", "ndjson", q]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("needs more memory than the memory limit allows"),
+        "{err}"
+    );
+    let (code, _, err) = kqlite(&["query", "--memory-limit", "lots", "print 1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a size"), "{err}");
+}

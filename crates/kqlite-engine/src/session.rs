@@ -49,13 +49,41 @@ pub struct Session {
 
 impl Session {
     pub fn new() -> Result<Session> {
+        Session::build(None)
+    }
+
+    /// A session whose queries use at most `bytes` of memory for their
+    /// operators' state: sorts, aggregates and joins spill to temporary
+    /// files beyond it, and a query that still does not fit fails with a
+    /// clear error instead of growing. (Tables already loaded in memory
+    /// are not counted.)
+    pub fn with_memory_limit(bytes: usize) -> Result<Session> {
+        Session::build(Some(bytes))
+    }
+
+    fn build(memory_limit: Option<usize>) -> Result<Session> {
+        use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+        use datafusion::execution::runtime_env::RuntimeEnvBuilder;
         let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
         let config = SessionConfig::new().with_target_partitions(partitions);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(partitions)
             .build()
             .map_err(|e| Error::Execution(format!("cannot start the runtime: {e}")))?;
-        let ctx = SessionContext::new_with_config(config);
+        let mut env = RuntimeEnvBuilder::new();
+        if let Some(bytes) = memory_limit {
+            // Fair shares between the operators that can spill; the five
+            // largest consumers are named when memory runs out.
+            let five = std::num::NonZeroUsize::new(5).unwrap_or(std::num::NonZeroUsize::MIN);
+            env = env.with_memory_pool(Arc::new(TrackConsumersPool::new(
+                FairSpillPool::new(bytes),
+                five,
+            )));
+        }
+        let env = env
+            .build_arc()
+            .map_err(|e| Error::Execution(format!("cannot set up the memory pool: {e}")))?;
+        let ctx = SessionContext::new_with_config_rt(config, env);
         for udf in crate::functions::all() {
             ctx.register_udf(udf.as_ref().clone());
         }
@@ -185,7 +213,7 @@ impl Session {
         let batches = self
             .runtime
             .block_on(df.collect())
-            .map_err(|e| Error::Execution(e.to_string()))?;
+            .map_err(execution_error)?;
         Ok(QueryResult { columns, batches })
     }
 
@@ -236,7 +264,7 @@ impl Session {
             let batches = self
                 .runtime
                 .block_on(datafusion::physical_plan::collect(physical.clone(), task))
-                .map_err(|e| Error::Execution(e.to_string()))?;
+                .map_err(execution_error)?;
             let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
             let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
                 physical.as_ref(),
@@ -272,6 +300,18 @@ impl Session {
     pub fn query(&self, query: &str) -> Result<QueryResult> {
         let (plan, columns) = self.plan(query)?;
         self.run_plan(plan, columns)
+    }
+}
+
+/// A failure while running: running out of the memory limit says so.
+fn execution_error(e: datafusion::error::DataFusionError) -> Error {
+    let text = e.to_string();
+    if text.contains("Resources exhausted") {
+        Error::Execution(format!(
+            "the query needs more memory than the memory limit allows, even spilling to disk: {text}"
+        ))
+    } else {
+        Error::Execution(text)
     }
 }
 
