@@ -91,7 +91,7 @@ pub fn parse_size(text: &str) -> Option<usize> {
         _ => return None,
     };
     let bytes = n * scale;
-    (bytes.is_finite() && bytes >= 1.0 && bytes < 1e18).then_some(bytes as usize)
+    (bytes.is_finite() && (1.0..1e18).contains(&bytes)).then_some(bytes as usize)
 }
 
 /// The files under a path and their total size; with `table`, only the
