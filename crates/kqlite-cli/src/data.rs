@@ -42,9 +42,57 @@ pub struct TableRead {
     pub inferred: Vec<String>,
 }
 
-/// A new session holding the tables of every `-d` source.
+/// A new session holding the tables of every `-d` source (none without
+/// `-d`: for binding against the built-in schemas).
 pub fn session(args: &[String]) -> Result<Session, Outcome> {
-    session_reading(args).map(|(s, _)| s)
+    let mut session = Session::new().map_err(|e| {
+        eprintln!("error: {e}");
+        Outcome::Data
+    })?;
+    load(&mut session, args)?;
+    Ok(session)
+}
+
+/// The sample exports bundled in the binary (CLI.md: "With no `-d`, the
+/// bundled sample tables ... are used, so every example in the README runs
+/// from any directory"): examples/data, made by kqlite-gen.
+const BUNDLED: &[(&str, &[u8])] = &[
+    (
+        "SecurityAlert.ndjson",
+        include_bytes!("../../../examples/data/SecurityAlert.ndjson"),
+    ),
+    (
+        "CloudAppEvents.ndjson",
+        include_bytes!("../../../examples/data/CloudAppEvents.ndjson"),
+    ),
+    (
+        "PurviewAuditLogs.ndjson",
+        include_bytes!("../../../examples/data/PurviewAuditLogs.ndjson"),
+    ),
+];
+
+/// Writes the bundled files once into a folder of the temporary directory
+/// named after their contents, and returns it. Each file is written under a
+/// temporary name and renamed, so concurrent runs never read half a file.
+fn bundled_dir() -> std::io::Result<std::path::PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (name, bytes) in BUNDLED {
+        name.hash(&mut h);
+        bytes.hash(&mut h);
+    }
+    let dir = std::env::temp_dir().join(format!("kqlite-samples-{:016x}", h.finish()));
+    std::fs::create_dir_all(&dir)?;
+    for (name, bytes) in BUNDLED {
+        let path = dir.join(name);
+        if path.metadata().is_ok_and(|m| m.len() == bytes.len() as u64) {
+            continue;
+        }
+        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(dir)
 }
 
 /// A new session holding the tables of every `-d` source, and what was read.
@@ -65,7 +113,18 @@ pub fn session_limited(
         eprintln!("error: {e}");
         Outcome::Data
     })?;
-    let reads = load(&mut session, args)?;
+    if !args.is_empty() {
+        let reads = load(&mut session, args)?;
+        return Ok((session, reads));
+    }
+    let dir = bundled_dir().map_err(|e| {
+        eprintln!("error: cannot write the bundled sample data to the temporary directory: {e}");
+        Outcome::Data
+    })?;
+    let mut reads = load(&mut session, &[dir.display().to_string()])?;
+    for r in &mut reads {
+        r.source = "the bundled sample data".into();
+    }
     Ok((session, reads))
 }
 

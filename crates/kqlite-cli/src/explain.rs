@@ -33,8 +33,8 @@ pub fn run(args: ExplainArgs) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let mut session = match crate::data::session(&args.data.data) {
-        Ok(s) => s,
+    let mut session = match crate::data::session_reading(&args.data.data) {
+        Ok((s, _)) => s,
         Err(outcome) => return outcome,
     };
     if let Some(now) = &args.now {

@@ -12,10 +12,6 @@ pub struct TablesArgs {
 }
 
 pub fn run(args: TablesArgs) -> Outcome {
-    if args.data.data.is_empty() {
-        eprintln!("error: no data sources: give one or more -d PATH");
-        return Outcome::Usage;
-    }
     let reads = match crate::data::session_reading(&args.data.data) {
         Ok((_, reads)) => reads,
         Err(outcome) => return outcome,

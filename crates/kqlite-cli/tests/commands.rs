@@ -147,8 +147,24 @@ fn tables_lists_rows_sources_and_inferred_columns() {
             run.stdout
         );
     }
+    // CLI.md: "With no `-d`, the bundled sample tables (SecurityAlert,
+    // CloudAppEvents, PurviewAuditLogs, embedded in the binary) are used".
     let run = kqlite(&["tables"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
+    for table in ["SecurityAlert", "CloudAppEvents", "PurviewAuditLogs"] {
+        let text = std::fs::read_to_string(format!("{samples}/{table}.ndjson")).expect("sample");
+        let line = format!(
+            "{table}: {} rows from the bundled sample data (1 file, {} bytes)",
+            text.lines().count(),
+            text.len()
+        );
+        assert!(
+            run.stdout.contains(&line),
+            "`{line}` missing:\n{}",
+            run.stdout
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
