@@ -11,6 +11,7 @@
 //! for every column ([`schema::Column`]): Arrow alone cannot tell `dynamic` or
 //! `guid` from `string`.
 
+pub mod advice;
 mod builtin_schemas;
 pub mod datetime;
 pub mod error;

@@ -163,6 +163,13 @@ impl Session {
         Ok((rel.plan, rel.columns))
     }
 
+    /// Cost advice for a query (see [`crate::advice`]): parses it and binds
+    /// what it needs against this session's tables.
+    pub fn advise(&self, query: &str) -> Result<Vec<crate::advice::Advice>> {
+        let script = kqlite_syntax::parse(query)?;
+        Ok(crate::advice::advise(&script, self, self.now()))
+    }
+
     /// Runs a query like [`Session::query`], timing its stages.
     pub fn query_timed(&self, query: &str) -> Result<(QueryResult, StageTimes)> {
         let start = std::time::Instant::now();
