@@ -54,10 +54,12 @@ fn explain_shows_the_three_plans() {
         .explain("datatable(a:long) [1, 2] | where a > 1 | summarize count()")
         .expect("explains");
     for part in [
-        "logical plan:",
+        "KQL stages:\n  [1] datatable(a:long) [1, 2]\n  [2] where a > 1\n  [3] summarize count()",
+        "logical plan (each node marked with the KQL stage that made it):",
+        "[3] Aggregate",
+        "[2] Filter",
         "optimized plan:",
         "physical plan:",
-        "Aggregate",
     ] {
         assert!(text.contains(part), "{part} missing from\n{text}");
     }
