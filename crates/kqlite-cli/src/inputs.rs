@@ -92,11 +92,19 @@ fn walk(
             Ok(meta) if meta.is_dir() => walk(&path, found, visited)?,
             // A broken link with a query extension is kept: reading it
             // reports the problem under its name.
+            // Detection tests (`*.test.yaml`) are `kqlite test`'s, not rules.
+            _ if is_detection_test(&path) => {}
             _ if has_extension(&path, QUERY_EXTENSIONS) => found.push(path),
             _ => {}
         }
     }
     Ok(())
+}
+
+fn is_detection_test(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
 fn has_extension(path: &Path, extensions: &[&str]) -> bool {

@@ -74,7 +74,6 @@ fn commands_not_implemented_yet_say_so() {
             "--to",
             "2024-05-02T00:00:00Z",
         ],
-        &["test", "tests/", "--junit", "out.xml"],
     ];
     let mut transcript = String::new();
     for args in cases {
@@ -86,7 +85,6 @@ fn commands_not_implemented_yet_say_so() {
     assert_snapshot!(transcript, @"
     error: `kqlite rule run` is not implemented yet
     error: `kqlite rule replay` is not implemented yet
-    error: `kqlite test` is not implemented yet
     ");
 }
 
