@@ -33,18 +33,10 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: QueryArgs) -> Outcome {
-    let input = match (&args.text.query, &args.text.file) {
-        (Some(q), _) => Input::Inline(q.clone()),
-        (None, Some(f)) => Input::File(f.clone()),
-        (None, None) => Input::Stdin,
-    };
     let renderer = Renderer::for_stderr();
-    let text = match inputs::load(&input) {
+    let text = match read_query(&args.text, &renderer) {
         Ok(t) => t,
-        Err(problem) => {
-            eprint!("{}", renderer.render(&problem));
-            return Outcome::Usage;
-        }
+        Err(outcome) => return outcome,
     };
     let started = Instant::now();
     let limit = match args.memory_limit.as_deref().map(crate::data::parse_size) {
@@ -62,16 +54,8 @@ pub fn run(args: QueryArgs) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
-    if let Some(now) = &args.now {
-        match kqlite_engine::datetime::parse_datetime(now) {
-            Some(nanos) => session.set_now(nanos),
-            None => {
-                eprintln!(
-                    "error: --now `{now}` is not an RFC 3339 time such as 2024-05-01T12:00:00Z"
-                );
-                return Outcome::Usage;
-            }
-        }
+    if let Err(outcome) = pin_now(&mut session, args.now.as_deref()) {
+        return outcome;
     }
     let (result, times) = match session.query_timed(text.query()) {
         Ok(r) => r,
@@ -161,6 +145,38 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The query text from QUERY, `-f FILE` or stdin; a problem is drawn on
+/// stderr (exit 2).
+pub(crate) fn read_query(args: &QueryTextArgs, renderer: &Renderer) -> Result<QueryText, Outcome> {
+    let input = match (&args.query, &args.file) {
+        (Some(q), _) => Input::Inline(q.clone()),
+        (None, Some(f)) => Input::File(f.clone()),
+        (None, None) => Input::Stdin,
+    };
+    inputs::load(&input).map_err(|problem| {
+        eprint!("{}", renderer.render(&problem));
+        Outcome::Usage
+    })
+}
+
+/// Pins `now()` from `--now` (RFC 3339); a malformed time is bad usage.
+pub(crate) fn pin_now(
+    session: &mut kqlite_engine::Session,
+    now: Option<&str>,
+) -> Result<(), Outcome> {
+    let Some(now) = now else { return Ok(()) };
+    match kqlite_engine::datetime::parse_datetime(now) {
+        Some(nanos) => {
+            session.set_now(nanos);
+            Ok(())
+        }
+        None => {
+            eprintln!("error: --now `{now}` is not an RFC 3339 time such as 2024-05-01T12:00:00Z");
+            Err(Outcome::Usage)
+        }
+    }
 }
 
 pub(crate) fn report(renderer: &Renderer, text: &QueryText, e: Error) -> Outcome {
