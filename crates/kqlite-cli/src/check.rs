@@ -3,7 +3,7 @@
 //! One stdout line per query, `PATH: ok` or `PATH:LINE:COL: error: MESSAGE`,
 //! and for each failure a drawing of the error on stderr.
 
-use crate::inputs::{self, Input};
+use crate::inputs::{self, Input, QueryText};
 use crate::render::{Problem, ProblemKind, Renderer};
 use crate::{DataArgs, Outcome};
 use clap::Args;
@@ -60,8 +60,8 @@ pub fn run(args: CheckArgs) -> Outcome {
     let renderer = Renderer::for_stderr();
     let mut outcome = Outcome::Success;
     for input in &inputs {
-        let problem = check_one(input, session.as_ref());
-        let line = match &problem {
+        let (problems, warnings) = check_one(input, session.as_ref());
+        let line = match problems.first() {
             None => format!("{}: ok", name(input)),
             Some(problem) => problem.summary(),
         };
@@ -73,7 +73,7 @@ pub fn run(args: CheckArgs) -> Outcome {
             eprintln!("error: cannot write to stdout: {e}");
             return Outcome::Usage;
         }
-        if let Some(problem) = problem {
+        for problem in problems {
             // A blank line keeps one report apart from the next.
             eprintln!("{}", renderer.render(&problem));
             let severity = match problem.kind {
@@ -82,23 +82,30 @@ pub fn run(args: CheckArgs) -> Outcome {
             };
             outcome = outcome.max(severity);
         }
+        for w in warnings {
+            eprintln!("{w}");
+        }
     }
     outcome
 }
 
-/// Checks one input; `None` when it is fine.
-fn check_one(input: &Input, session: Option<&Session>) -> Option<Problem> {
+/// Checks one input: its problems (none when it is fine), and cost advice
+/// as `PATH:LINE:COL: warning: ...` lines.
+fn check_one(input: &Input, session: Option<&Session>) -> (Vec<Problem>, Vec<String>) {
     let query = match inputs::load(input) {
         Ok(query) => query,
-        Err(problem) => return Some(problem),
+        Err(problem) => return (vec![problem], Vec::new()),
     };
     let Some(session) = session else {
         return match kqlite_syntax::parse(query.query()) {
-            Ok(_) => None,
-            Err(diagnostic) => Some(Problem::from_diagnostic(&query, diagnostic)),
+            Ok(_) => (Vec::new(), Vec::new()),
+            Err(diagnostic) => (
+                vec![Problem::from_diagnostic(&query, diagnostic)],
+                Vec::new(),
+            ),
         };
     };
-    match session.plan(query.query()) {
+    let planned = match session.plan(query.query()) {
         Ok(_) => None,
         Err(Error::Query(diagnostic)) => Some(Problem::from_diagnostic(&query, diagnostic)),
         Err(e) => Some(Problem::from_diagnostic(
@@ -106,7 +113,70 @@ fn check_one(input: &Input, session: Option<&Session>) -> Option<Problem> {
             kqlite_syntax::Diagnostic::new("KQL107", e.to_string())
                 .with_label(kqlite_syntax::Span::new(0, 0), "while planning"),
         )),
+    };
+    let mut problems: Vec<Problem> = planned.into_iter().collect();
+    if is_rule_file(input) {
+        problems.extend(rule_problems(&query, session));
     }
+    let warnings = if problems.is_empty() {
+        advice(&query, session)
+    } else {
+        Vec::new()
+    };
+    (problems, warnings)
+}
+
+fn is_rule_file(input: &Input) -> bool {
+    matches!(input, Input::File(p) if p
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")))
+}
+
+/// Sentinel's checks of a rule file's fields, and the columns its entity
+/// mappings, custom details and overrides name that the query does not
+/// output. (Problems in the query itself are reported by binding it.)
+fn rule_problems(query: &QueryText, session: &Session) -> Vec<Problem> {
+    let source = query.source();
+    let found: Vec<kqlite_detect::Diagnostic> = match kqlite_detect::Rule::load(&query.name, source)
+    {
+        Err(load) => load,
+        Ok(rule) => {
+            let mut all = kqlite_detect::validate(&rule);
+            all.extend(kqlite_detect::bind(&rule, session));
+            all
+        }
+    };
+    found
+        .into_iter()
+        .filter(|d| d.query.is_none())
+        .map(|d| {
+            let mut p = Problem::new(query.name.clone(), ProblemKind::Invalid, d.code, d.message);
+            if let Some(span) = d.span {
+                p = p.with_span(source.to_string(), span, &d.label);
+            }
+            if let Some(help) = d.help {
+                p = p.with_help(help);
+            }
+            p
+        })
+        .collect()
+}
+
+/// Cost advice for a query that binds, as warning lines.
+fn advice(query: &QueryText, session: &Session) -> Vec<String> {
+    let Ok(found) = session.advise(query.query()) else {
+        return Vec::new();
+    };
+    found
+        .into_iter()
+        .map(|a| {
+            let d = kqlite_syntax::Diagnostic::new("KQL200", a.message).with_label(a.span, "here");
+            Problem::from_diagnostic(query, d)
+                .summary()
+                .replacen(": error: ", ": warning: ", 1)
+        })
+        .collect()
 }
 
 fn name(input: &Input) -> String {

@@ -209,6 +209,7 @@ fn binding_uses_builtin_schemas_without_data() {
     --- stdout
     <query>: ok
     --- stderr
+    <query>:1:1: warning: `SigninLogs` is read without a time filter: add `| where TimeGenerated > ago(1d)` (or the period you need) right after it; without one the query scans the table's whole retention
     ");
 }
 
@@ -400,4 +401,30 @@ fn error_in_a_rule_points_into_the_yaml_file() {
        ╰────
       help: did you mean `summarize`?
     "#);
+}
+
+#[test]
+fn rule_files_are_validated_and_their_mapped_columns_checked() {
+    // The seed rule maps Account.FullName to `UserId` and IP.Address to
+    // `ClientIP`, columns its query does not output: Sentinel refuses such a
+    // rule, and so does `kqlite check`, naming the field and its place.
+    let rule = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/rules/integrate-purview-with-cloud-app-events.yaml"
+    );
+    let run = kqlite(&["check", rule]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stdout.ends_with(
+            "integrate-purview-with-cloud-app-events.yaml:43:21: error: entityMappings[0].fieldMappings[2].columnName: 'UserId' is not a column of the query's output\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("entityMappings[1].fieldMappings[0].columnName: 'ClientIP' is not a column of the query's output")
+            || run.stderr.contains("'ClientIP' is not a column of the query's"),
+        "{}",
+        run.stderr
+    );
 }
