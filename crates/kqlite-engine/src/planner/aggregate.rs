@@ -127,7 +127,26 @@ impl Planner<'_> {
                 "not an aggregation function",
             ));
         };
-        let name = f.name.as_str();
+        // Legacy spellings (make-set-function page: "makeset() ... Deprecated
+        // alias of make_set()"), and count_distinct, which counts exactly as
+        // kqlite's dcount does; its implicit column name is not documented,
+        // so it must be named.
+        let name = match f.name.as_str() {
+            "makeset" => "make_set",
+            "makelist" => "make_list",
+            "count_distinct" | "count_distinctif" if item.names.is_empty() => {
+                return Err(Error::unsupported(
+                    item.expr.span,
+                    format!(
+                        "the implicit name of `{}` (write Name = {}(...))",
+                        f.name, f.name
+                    ),
+                ));
+            }
+            "count_distinct" => "dcount",
+            "count_distinctif" => "dcountif",
+            other => other,
+        };
         if !is_aggregate(name) && super::kql_names::AGGREGATE.binary_search(&name).is_ok() {
             return Err(Error::unsupported(
                 f.span,

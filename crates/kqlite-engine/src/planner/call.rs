@@ -120,6 +120,7 @@ pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
     "extractjson",
     "dynamic_to_json",
     "column_ifexists",
+    "replace",
 ];
 
 type Typed = (Expr, ScalarType);
@@ -809,6 +810,19 @@ impl Planner<'_> {
                     })
                     .collect::<Result<_>>()?;
                 (string::replace().call(xs), String)
+            }
+            "replace" => {
+                // replace-function page (deprecated): replace(regex, rewrite,
+                // text), replace_regex with its arguments in another order.
+                arity(3, 3)?;
+                let re = want!(arg!(0), 0, String);
+                super::strings::check_regex(&re.0, args[0].value.span)?;
+                let rw = want!(arg!(1), 1, String);
+                let s = arg!(2);
+                (
+                    udf("kql_replace_regex", vec![to_text(s.0, s.1), re.0, rw.0]),
+                    String,
+                )
             }
             "replace_regex" => {
                 arity(3, 3)?;
