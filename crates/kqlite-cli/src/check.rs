@@ -7,7 +7,7 @@ use crate::inputs::{self, Input, QueryText};
 use crate::render::{Problem, ProblemKind, Renderer};
 use crate::{DataArgs, Outcome};
 use clap::Args;
-use kqlite_engine::{Error, Session};
+use kqlite_engine::{Error, Flavor, Session};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -37,19 +37,22 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> Outcome {
     // Binding sees the built-in schema of every known table, and the
     // tables given with -d.
-    let session = if args.syntax_only {
-        None
-    } else {
-        let mut session = match crate::data::session(&args.data.data) {
-            Ok(s) => s,
-            Err(outcome) => return outcome,
-        };
-        if let Err(e) = session.register_builtin_schemas() {
-            eprintln!("error: {e}");
-            return Outcome::Data;
+    // A query written for Defender XDR advanced hunting (time column
+    // `Timestamp`) binds against that flavour of the tables that have two.
+    let mut sessions = Vec::new();
+    if !args.syntax_only {
+        for flavor in [Flavor::LogAnalytics, Flavor::DefenderXdr] {
+            let mut session = match crate::data::session(&args.data.data) {
+                Ok(s) => s,
+                Err(outcome) => return outcome,
+            };
+            if let Err(e) = session.register_builtin_schemas_as(flavor) {
+                eprintln!("error: {e}");
+                return Outcome::Data;
+            }
+            sessions.push(session);
         }
-        Some(session)
-    };
+    }
     let inputs = match inputs::collect(&args.paths, args.query) {
         Ok(inputs) => inputs,
         Err(message) => {
@@ -60,7 +63,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let renderer = Renderer::for_stderr();
     let mut outcome = Outcome::Success;
     for input in &inputs {
-        let (problems, warnings) = check_one(input, session.as_ref());
+        let (problems, warnings) = check_one(input, &sessions);
         let line = match problems.first() {
             None => format!("{}: ok", name(input)),
             Some(problem) => problem.summary(),
@@ -91,12 +94,12 @@ pub fn run(args: CheckArgs) -> Outcome {
 
 /// Checks one input: its problems (none when it is fine), and cost advice
 /// as `PATH:LINE:COL: warning: ...` lines.
-fn check_one(input: &Input, session: Option<&Session>) -> (Vec<Problem>, Vec<String>) {
+fn check_one(input: &Input, sessions: &[Session]) -> (Vec<Problem>, Vec<String>) {
     let query = match inputs::load(input) {
         Ok(query) => query,
         Err(problem) => return (vec![problem], Vec::new()),
     };
-    let Some(session) = session else {
+    let Some(first) = sessions.first() else {
         return match kqlite_syntax::parse(query.query()) {
             Ok(_) => (Vec::new(), Vec::new()),
             Err(diagnostic) => (
@@ -105,6 +108,11 @@ fn check_one(input: &Input, session: Option<&Session>) -> (Vec<Problem>, Vec<Str
             ),
         };
     };
+    // The first flavour that binds the query; else the first one's error.
+    let session = sessions
+        .iter()
+        .find(|s| s.plan(query.query()).is_ok())
+        .unwrap_or(first);
     let planned = match session.plan(query.query()) {
         Ok(_) => None,
         Err(Error::Query(diagnostic)) => Some(Problem::from_diagnostic(&query, diagnostic)),

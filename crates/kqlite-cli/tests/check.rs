@@ -428,3 +428,20 @@ fn rule_files_are_validated_and_their_mapped_columns_checked() {
         run.stderr
     );
 }
+
+#[test]
+fn defender_hunting_queries_bind_against_the_defender_flavour() {
+    // Defender XDR advanced hunting names the time column `Timestamp`
+    // (../shared/schemas/CloudAppEvents.DefenderXDR.json); Log Analytics
+    // `TimeGenerated` (CloudAppEvents.json). Both check.
+    for q in [
+        "CloudAppEvents | where Timestamp > ago(1d) | take 1",
+        "CloudAppEvents | where TimeGenerated > ago(1d) | take 1",
+    ] {
+        let run = kqlite(&["check", "-q", q]);
+        assert_eq!(run.code, 0, "{q}: {}", run.transcript());
+        assert_eq!(run.stdout, "<query>: ok\n");
+    }
+    let run = kqlite(&["check", "-q", "CloudAppEvents | where Timestamps > ago(1d)"]);
+    assert_eq!(run.code, 1);
+}

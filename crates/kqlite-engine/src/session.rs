@@ -128,11 +128,20 @@ impl Session {
     /// queries without data, as `kqlite check` does). Tables already
     /// registered keep their data.
     pub fn register_builtin_schemas(&mut self) -> Result<()> {
+        self.register_builtin_schemas_as(crate::Flavor::LogAnalytics)
+    }
+
+    /// [`Session::register_builtin_schemas`] preferring one flavour of the
+    /// tables that have two: Defender XDR advanced hunting names the time
+    /// column `Timestamp` where Log Analytics has `TimeGenerated`.
+    pub fn register_builtin_schemas_as(&mut self, prefer: crate::Flavor) -> Result<()> {
         for name in crate::schema::builtin_tables() {
             if self.tables.contains_key(name) {
                 continue;
             }
-            if let Some(s) = crate::schema::builtin(name) {
+            let s = crate::schema::builtin_flavor(name, prefer)
+                .or_else(|| crate::schema::builtin(name));
+            if let Some(s) = s {
                 self.register_batches(s, Vec::new())?;
             }
         }
