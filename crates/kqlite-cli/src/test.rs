@@ -6,7 +6,7 @@
 //! shared by its tests; each test may override them:
 //!
 //! ```yaml
-//! query_file: ../queries/seed-rule.kql    # or `query: |` with the KQL inline
+//! query_file: ../queries/seed-rule.kql    # or `query: |` inline, or `rule: x.yaml`
 //! now: 2024-06-01T00:00:00Z
 //! data:
 //!   SecurityAlert:                        # rows typed by the table's schema
@@ -51,6 +51,8 @@ pub struct TestArgs {
 #[serde(deny_unknown_fields)]
 struct TestFile {
     #[serde(default)]
+    rule: Option<String>,
+    #[serde(default)]
     query: Option<String>,
     #[serde(default)]
     query_file: Option<String>,
@@ -66,6 +68,8 @@ struct TestFile {
 #[serde(deny_unknown_fields)]
 struct Case {
     name: String,
+    #[serde(default)]
+    rule: Option<String>,
     #[serde(default)]
     query: Option<String>,
     #[serde(default)]
@@ -256,12 +260,16 @@ fn run_case(file: &TestFile, case: &Case, dir: &Path) -> Result<(), String> {
     let query = match (
         case.query.as_ref().or(file.query.as_ref()),
         case.query_file.as_ref().or(file.query_file.as_ref()),
+        case.rule.as_ref().or(file.rule.as_ref()),
     ) {
-        (Some(q), _) => q.clone(),
-        (None, Some(f)) => {
+        (Some(q), _, _) => q.clone(),
+        (None, Some(f), _) => {
             std::fs::read_to_string(dir.join(f)).map_err(|e| format!("query_file {f}: {e}"))?
         }
-        (None, None) => return Err("no `query` or `query_file` for this test".into()),
+        (None, None, Some(r)) => rule_query(&dir.join(r))?,
+        (None, None, None) => {
+            return Err("no `query`, `query_file` or `rule` for this test".into());
+        }
     };
     let mut session = Session::new().map_err(|e| e.to_string())?;
     if let Some(now) = case.now.as_ref().or(file.now.as_ref()) {
@@ -292,6 +300,22 @@ fn run_case(file: &TestFile, case: &Case, dir: &Path) -> Result<(), String> {
         .map(|r| Value::Object(r.into_iter().collect()))
         .collect();
     check(&case.expect, &rows)
+}
+
+/// The query of a Sentinel rule file (its results are what the rule
+/// alerts on; alerts themselves, with entities, come from `kqlite rule run`).
+fn rule_query(path: &Path) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("rule {}: {e}", path.display()))?;
+    let rule =
+        kqlite_detect::Rule::load(&path.display().to_string(), &text).map_err(|problems| {
+            let first = problems
+                .first()
+                .map(|p| p.message.clone())
+                .unwrap_or_default();
+            format!("rule {}: {first}", path.display())
+        })?;
+    Ok(rule.query.text)
 }
 
 static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
