@@ -21,6 +21,7 @@ pub mod bind;
 pub mod catalog;
 pub mod diagnostic;
 pub mod duration;
+pub mod evaluate;
 pub mod rule;
 pub mod validate;
 pub mod yaml;
