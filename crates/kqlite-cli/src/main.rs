@@ -111,12 +111,6 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// Says, honestly, that a declared command does not work yet.
-pub fn not_implemented(command: &str) -> Outcome {
-    eprintln!("error: `kqlite {command}` is not implemented yet");
-    Outcome::Usage
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {

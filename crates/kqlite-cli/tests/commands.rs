@@ -54,29 +54,6 @@ fn check_help() {
 }
 
 #[test]
-fn commands_not_implemented_yet_say_so() {
-    let cases: &[&[&str]] = &[&[
-        "rule",
-        "replay",
-        "rule.yaml",
-        "--from",
-        "2024-05-01T00:00:00Z",
-        "--to",
-        "2024-05-02T00:00:00Z",
-    ]];
-    let mut transcript = String::new();
-    for args in cases {
-        let run = kqlite(args);
-        assert_eq!(run.code, 2, "{args:?}: {}", run.transcript());
-        assert!(run.stdout.is_empty());
-        transcript.push_str(&run.stderr);
-    }
-    assert_snapshot!(transcript, @"
-    error: `kqlite rule replay` is not implemented yet
-    ");
-}
-
-#[test]
 fn explain_labels_plan_nodes_with_kql_stages() {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
     let q = "SecurityAlert\n| where AlertSeverity == 'High'\n| summarize n = count() by AlertName";
