@@ -11,7 +11,7 @@ fn examples() -> String {
 fn the_example_tests_pass() {
     let run = kqlite(&["test", &examples()]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(run.stdout.contains("24 passed, 0 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("30 passed, 0 failed"), "{}", run.stdout);
 }
 
 #[test]
