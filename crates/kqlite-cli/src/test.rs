@@ -103,6 +103,16 @@ struct Expect {
     contains: Option<Vec<Value>>,
     #[serde(default)]
     excludes: Option<Vec<Value>>,
+    /// With a `rule`: the number of alerts.
+    #[serde(default)]
+    alerts: Option<usize>,
+    /// With a `rule`: entities (as SecurityAlert.Entities writes them,
+    /// e.g. `{Type: account, FullName: x}`) some alert must have.
+    #[serde(default)]
+    entities: Option<Vec<Value>>,
+    /// With a `rule`: custom detail values some alert must have.
+    #[serde(default)]
+    custom_details: Option<serde_json::Map<String, Value>>,
 }
 
 /// One test's outcome.
@@ -257,6 +267,7 @@ fn run_file(path: &Path) -> Vec<Ran> {
 }
 
 fn run_case(file: &TestFile, case: &Case, dir: &Path) -> Result<(), String> {
+    let mut rule = None;
     let query = match (
         case.query.as_ref().or(file.query.as_ref()),
         case.query_file.as_ref().or(file.query_file.as_ref()),
@@ -266,17 +277,26 @@ fn run_case(file: &TestFile, case: &Case, dir: &Path) -> Result<(), String> {
         (None, Some(f), _) => {
             std::fs::read_to_string(dir.join(f)).map_err(|e| format!("query_file {f}: {e}"))?
         }
-        (None, None, Some(r)) => rule_query(&dir.join(r))?,
+        (None, None, Some(r)) => {
+            let loaded = load_rule(&dir.join(r))?;
+            let text = loaded.query.text.clone();
+            rule = Some(loaded);
+            text
+        }
         (None, None, None) => {
             return Err("no `query`, `query_file` or `rule` for this test".into());
         }
     };
     let mut session = Session::new().map_err(|e| e.to_string())?;
-    if let Some(now) = case.now.as_ref().or(file.now.as_ref()) {
-        let nanos = kqlite_engine::datetime::parse_datetime(now)
-            .ok_or_else(|| format!("now: `{now}` is not an RFC 3339 time"))?;
-        session.set_now(nanos);
-    }
+    let now = match case.now.as_ref().or(file.now.as_ref()) {
+        Some(now) => {
+            let nanos = kqlite_engine::datetime::parse_datetime(now)
+                .ok_or_else(|| format!("now: `{now}` is not an RFC 3339 time"))?;
+            session.set_now(nanos);
+            Some(nanos)
+        }
+        None => None,
+    };
     let mut tables = file.data.clone();
     tables.extend(case.data.clone());
     let mut lets = String::new();
@@ -291,6 +311,32 @@ fn run_case(file: &TestFile, case: &Case, dir: &Path) -> Result<(), String> {
     session
         .register_builtin_schemas()
         .map_err(|e| e.to_string())?;
+    // A rule runs as Sentinel runs it: every table with a TimeGenerated
+    // column sees only the rule's period before `now`.
+    let mut window = None;
+    if let Some(rule) = &rule {
+        let now = now.ok_or("a rule test needs `now`")?;
+        let period = rule
+            .query_period
+            .as_ref()
+            .map(|p| p.value.seconds())
+            .ok_or("the rule has no queryPeriod")?;
+        let start = now.saturating_sub(period.saturating_mul(1_000_000_000));
+        let (start, end) = (
+            kqlite_engine::format::datetime(start),
+            kqlite_engine::format::datetime(now),
+        );
+        let timed: Vec<String> = tables
+            .keys()
+            .filter(|t| {
+                kqlite_engine::schema::builtin(t)
+                    .is_some_and(|s| s.columns.iter().any(|c| c.name == "TimeGenerated"))
+            })
+            .cloned()
+            .collect();
+        lets.push_str(&kqlite_detect::evaluate::window_lets(&timed, &start, &end));
+        window = Some((start, end));
+    }
     let result = session
         .query(&format!("{lets}{query}"))
         .map_err(|e| format!("the query failed: {e}"))?;
@@ -299,23 +345,98 @@ fn run_case(file: &TestFile, case: &Case, dir: &Path) -> Result<(), String> {
         .into_iter()
         .map(|r| Value::Object(r.into_iter().collect()))
         .collect();
-    check(&case.expect, &rows)
+    check(&case.expect, &rows)?;
+    let wants_alerts = case.expect.alerts.is_some()
+        || case.expect.entities.is_some()
+        || case.expect.custom_details.is_some();
+    match (&rule, window) {
+        (Some(rule), Some((start, end))) if wants_alerts => {
+            let mut sorted: Vec<kqlite_detect::evaluate::Row> =
+                rows.iter().filter_map(|r| r.as_object().cloned()).collect();
+            sorted.sort_by_cached_key(|r| Value::Object(r.clone()).to_string());
+            let alerts = kqlite_detect::evaluate::alerts(rule, &sorted, &start, &end);
+            check_alerts(&case.expect, &alerts)
+        }
+        _ if wants_alerts => Err("`alerts`, `entities` and `custom_details` need a `rule`".into()),
+        _ => Ok(()),
+    }
 }
 
-/// The query of a Sentinel rule file (its results are what the rule
-/// alerts on; alerts themselves, with entities, come from `kqlite rule run`).
-fn rule_query(path: &Path) -> Result<String, String> {
+/// The alert expectations: how many alerts, entities some alert has (its
+/// `Entities` hold an object with these fields), custom details some alert
+/// has (the detail's values include this one).
+fn check_alerts(expect: &Expect, alerts: &[kqlite_detect::evaluate::Row]) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if let Some(n) = expect.alerts
+        && alerts.len() != n
+    {
+        problems.push(format!(
+            "expected {n} alert{}, got {}",
+            if n == 1 { "" } else { "s" },
+            alerts.len()
+        ));
+    }
+    let parsed = |a: &kqlite_detect::evaluate::Row, key: &str| -> Value {
+        a.get(key)
+            .and_then(|v| v.as_str())
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or(Value::Null)
+    };
+    let all_entities: Vec<Value> = alerts
+        .iter()
+        .flat_map(|a| match parsed(a, "Entities") {
+            Value::Array(items) => items,
+            _ => Vec::new(),
+        })
+        .collect();
+    for want in expect.entities.iter().flatten() {
+        if !all_entities.iter().any(|e| matches(e, want)) {
+            problems.push(format!(
+                "no alert has the entity {want}; the alerts' entities are: {}",
+                Value::Array(all_entities.clone())
+            ));
+        }
+    }
+    for (key, want) in expect.custom_details.iter().flatten() {
+        let found = alerts.iter().any(|a| {
+            let details = match parsed(a, "ExtendedProperties") {
+                Value::Object(m) => m
+                    .get("Custom Details")
+                    .and_then(|v| v.as_str())
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            match details.get(key) {
+                Some(Value::Array(values)) => values
+                    .iter()
+                    .any(|v| same(v, want) || v.as_str() == Some(&want.to_string())),
+                _ => false,
+            }
+        });
+        if !found {
+            problems.push(format!("no alert has the custom detail {key} = {want}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// A Sentinel rule file, loaded (its query's rows are what the rule alerts
+/// on; `alerts`/`entities`/`custom_details` check the alerts it makes).
+fn load_rule(path: &Path) -> Result<kqlite_detect::Rule, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("rule {}: {e}", path.display()))?;
-    let rule =
-        kqlite_detect::Rule::load(&path.display().to_string(), &text).map_err(|problems| {
-            let first = problems
-                .first()
-                .map(|p| p.message.clone())
-                .unwrap_or_default();
-            format!("rule {}: {first}", path.display())
-        })?;
-    Ok(rule.query.text)
+    kqlite_detect::Rule::load(&path.display().to_string(), &text).map_err(|problems| {
+        let first = problems
+            .first()
+            .map(|p| p.message.clone())
+            .unwrap_or_default();
+        format!("rule {}: {first}", path.display())
+    })
 }
 
 static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -398,8 +519,14 @@ fn check(expect: &Expect, rows: &[Value]) -> Result<(), String> {
         && expect.rows.is_none()
         && expect.contains.is_none()
         && expect.excludes.is_none()
+        && expect.alerts.is_none()
+        && expect.entities.is_none()
+        && expect.custom_details.is_none()
     {
-        return Err("`expect` needs count, rows, contains or excludes".into());
+        return Err(
+            "`expect` needs count, rows, contains, excludes, alerts, entities or custom_details"
+                .into(),
+        );
     }
     let mut problems = Vec::new();
     let shown = |rows: &[Value]| -> String {

@@ -94,3 +94,42 @@ fn a_broken_test_file_is_a_failure_not_a_crash() {
     assert_eq!(run.code, 2);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn alert_expectations_check_entities_and_details() {
+    let dir = std::env::temp_dir().join(format!("kqlite-dt-alerts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rule = format!(
+        "{}/rules/purview-unauthorized-confidential-access.yaml",
+        examples()
+    );
+    let row = "{TimeGenerated: 2024-06-01T11:30:00Z, EventAction: PolicyViolation, ViolationType: UnauthorizedAccess, SensitivityLabel: Confidential, UserPrincipalName: m@contoso.com, DataAsset: P.xlsx, ClientIP: 203.0.113.7}";
+    let file = dir.join("alerts.test.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "rule: {rule}\nnow: 2024-06-01T12:00:00Z\ndata:\n  PurviewAuditLogs:\n    rows: [{row}, {row}, {row}]\n\
+             tests:\n  - name: right\n    expect: {{alerts: 1, entities: [{{Type: account, FullName: m@contoso.com}}], custom_details: {{Attempts: 3}}}}\n\
+             \x20 - name: wrong entity\n    expect: {{entities: [{{Type: account, FullName: x@contoso.com}}]}}\n\
+             \x20 - name: wrong detail\n    expect: {{custom_details: {{Attempts: 4}}}}\n\
+             \x20 - name: wrong count\n    expect: {{alerts: 2}}\n"
+        ),
+    )
+    .expect("write");
+    let run = kqlite(&["test", file.to_str().unwrap_or_default()]);
+    assert_eq!(run.code, 4, "{}", run.transcript());
+    for part in [
+        "ok    ",
+        "no alert has the entity {\"Type\":\"account\",\"FullName\":\"x@contoso.com\"}",
+        "no alert has the custom detail Attempts = 4",
+        "expected 2 alerts, got 1",
+        "1 passed, 3 failed",
+    ] {
+        assert!(
+            run.stdout.contains(part),
+            "`{part}` missing:\n{}",
+            run.stdout
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
