@@ -150,7 +150,61 @@ fn print_alerts(alerts: Vec<kqlite_detect::evaluate::Row>, format: Option<Output
             out.push_str(&serde_json::Value::Array(all).to_string());
             out.push('\n');
         }
-        _ => {
+        OutputFormat::Table => {
+            // For people: the fields that tell alerts apart; -o ndjson has
+            // every field.
+            let fields = [
+                "TimeGenerated",
+                "AlertName",
+                "AlertSeverity",
+                "Tactics",
+                "Entities",
+            ];
+            let mut b = tabled::builder::Builder::default();
+            b.push_record(fields);
+            for a in &alerts {
+                b.push_record(fields.iter().map(|f| match a.get(*f) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                }));
+            }
+            let mut table = b.build();
+            table.with(tabled::settings::Style::psql());
+            out.push_str(&format!(
+                "{table}\n({} alert{})\n",
+                alerts.len(),
+                plural(alerts.len())
+            ));
+        }
+        OutputFormat::Csv => {
+            // A header, then one row per alert (RFC 4180 quoting).
+            let quote = |v: &str| {
+                if v.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", v.replace('"', "\"\""))
+                } else {
+                    v.to_string()
+                }
+            };
+            if let Some(first) = alerts.first() {
+                let keys: Vec<&String> = first.keys().collect();
+                out.push_str(&keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(","));
+                out.push('\n');
+                for a in &alerts {
+                    let cells: Vec<String> = keys
+                        .iter()
+                        .map(|k| match a.get(*k) {
+                            Some(serde_json::Value::String(s)) => quote(s),
+                            Some(v) => quote(&v.to_string()),
+                            None => String::new(),
+                        })
+                        .collect();
+                    out.push_str(&cells.join(","));
+                    out.push('\n');
+                }
+            }
+        }
+        OutputFormat::Ndjson => {
             for a in alerts {
                 out.push_str(&serde_json::Value::Object(a).to_string());
                 out.push('\n');

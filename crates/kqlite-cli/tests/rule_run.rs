@@ -202,3 +202,40 @@ fn replay_evaluates_every_frequency_with_suppression_deterministically() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn alerts_print_as_table_json_and_csv() {
+    let rule = format!(
+        "{}/rules/integrate-purview-with-cloud-app-events-fixed.yaml",
+        examples()
+    );
+    let run = |format: &str| {
+        kqlite(&[
+            "rule",
+            "run",
+            &rule,
+            "--now",
+            "2024-06-01T00:00:00Z",
+            "-o",
+            format,
+        ])
+    };
+    let json = run("json");
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON array");
+    assert_eq!(parsed.as_array().map(Vec::len), Some(1));
+    let csv = run("csv");
+    assert!(
+        csv.stdout
+            .starts_with("TimeGenerated,DisplayName,AlertName,AlertSeverity,"),
+        "{}",
+        csv.stdout
+    );
+    assert_eq!(
+        csv.stdout.lines().next().map(|h| h.split(',').count()),
+        Some(18)
+    );
+    let table = run("table");
+    assert!(table.stdout.contains("AlertSeverity"), "{}", table.stdout);
+    assert!(table.stdout.ends_with("(1 alert)\n"), "{}", table.stdout);
+}
