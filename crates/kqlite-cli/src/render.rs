@@ -27,8 +27,6 @@ pub enum ProblemKind {
 pub mod codes {
     pub const UNREADABLE: &str = "kqlite::unreadable";
     pub const NOT_UTF8: &str = "kqlite::not_utf8";
-    pub const RULE_YAML: &str = "kqlite::rule_yaml";
-    pub const NO_QUERY: &str = "kqlite::no_query";
 }
 
 /// One problem with one input.
@@ -297,7 +295,12 @@ mod tests {
 
     #[test]
     fn summary_lines() {
-        let p = Problem::new("a.yaml", ProblemKind::Invalid, codes::NO_QUERY, "no query");
+        let p = Problem::new(
+            "a.yaml",
+            ProblemKind::Invalid,
+            "kqlite::no_query",
+            "no query",
+        );
         assert_eq!(p.summary(), "a.yaml: error: no query");
         let p = p.with_span("x: 1\ny: [\n".into(), 8..9, "here");
         assert_eq!(p.summary(), "a.yaml:2:4: error: no query");
