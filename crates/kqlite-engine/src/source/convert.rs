@@ -200,7 +200,9 @@ impl TableBuilder {
                     Values::Real(v) => v.push(check(to_real(raw), ty, raw)?),
                     Values::Time(v) => {
                         let t = match raw {
-                            Value::String(s) => parse_datetime(s),
+                            Value::String(s) => {
+                                parse_datetime(s).or_else(|| parse_portal_datetime(s))
+                            }
                             _ => None,
                         };
                         if let (None, Value::String(s)) = (t, raw)
@@ -269,6 +271,63 @@ impl TableBuilder {
     }
 }
 
+/// The Log Analytics portal's CSV datetime form, `M/D/YYYY, h:mm:ss.fff AM`
+/// (12-hour clock, no leading zeros needed, 0..7 fractional digits, UTC as
+/// the ` [UTC]` header says): nanoseconds since the epoch.
+pub(crate) fn parse_portal_datetime(text: &str) -> Option<i64> {
+    let (date, time) = text.trim().split_once(", ")?;
+    let mut d = date.split('/');
+    let (month, day, year) = (d.next()?, d.next()?, d.next()?);
+    if d.next().is_some() || year.len() != 4 {
+        return None;
+    }
+    let num = |s: &str| -> Option<u32> {
+        if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let year: i32 = year.parse().ok()?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, num(month)?, num(day)?)?;
+    let (clock, half) = time.trim().rsplit_once(' ')?;
+    let pm = if half.eq_ignore_ascii_case("PM") {
+        true
+    } else if half.eq_ignore_ascii_case("AM") {
+        false
+    } else {
+        return None;
+    };
+    let (hms, frac) = match clock.split_once('.') {
+        Some((a, f)) => (a, f),
+        None => (clock, ""),
+    };
+    let mut parts = hms.split(':');
+    let (h, m, s) = (
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&h) {
+        return None;
+    }
+    let hour = match (h, pm) {
+        (12, false) => 0,
+        (12, true) => 12,
+        (h, false) => h,
+        (h, true) => h + 12,
+    };
+    let nanos: i64 = if frac.is_empty() {
+        0
+    } else {
+        if frac.len() > 7 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        frac.parse::<i64>().ok()? * 10i64.pow(9 - frac.len() as u32)
+    };
+    let t = date.and_hms_opt(hour, m, s)?.and_utc();
+    t.timestamp().checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
 /// The KQL type a column's sample values suggest, for tables without a
 /// schema: bool, long, real, datetime (ISO text only), dynamic (objects and
 /// arrays), else string.
@@ -292,5 +351,31 @@ pub(crate) fn infer(values: &[&Value]) -> ScalarType {
         ScalarType::DateTime
     } else {
         ScalarType::String
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_portal_datetime;
+
+    #[test]
+    fn portal_datetimes() {
+        // 2021-04-28T15:05:26Z is 1619622326 s after the epoch.
+        assert_eq!(
+            parse_portal_datetime("4/28/2021, 3:05:26.000 PM"),
+            Some(1_619_622_326_000_000_000)
+        );
+        // 12 AM is midnight, 12 PM is noon.
+        assert_eq!(
+            parse_portal_datetime("1/1/2024, 12:00:00.500 AM"),
+            Some(1_704_067_200_500_000_000)
+        );
+        assert_eq!(
+            parse_portal_datetime("1/1/2024, 12:00:00 PM"),
+            Some(1_704_067_200_000_000_000 + 12 * 3_600_000_000_000)
+        );
+        assert_eq!(parse_portal_datetime("13/1/2024, 1:00:00 PM"), None);
+        assert_eq!(parse_portal_datetime("1/1/2024, 13:00:00 PM"), None);
+        assert_eq!(parse_portal_datetime("1/1/2024 1:00:00 PM"), None);
     }
 }

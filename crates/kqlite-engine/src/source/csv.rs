@@ -1,11 +1,15 @@
 //! CSV exports (RFC 4180): a header row, quoted fields that may hold commas,
 //! doubled quotes and line breaks, CRLF or LF, an optional UTF-8 BOM. The
-//! portal's ` [UTC]` suffix on datetime headers is dropped.
+//! portal's ` [UTC]` suffix on datetime headers is dropped (the column is a
+//! datetime, its values in the portal's `4/28/2021, 3:05:26.000 PM` form or ISO).
 
-use super::Record;
+use super::{Chunk, Kind, Record, SourceFile};
 use crate::error::{Error, Result};
+use crate::schema::Column;
+use kqlite_syntax::ast::ScalarType;
 use serde_json::{Map, Value};
 use std::path::Path;
+use std::sync::Arc;
 
 /// A record's starting line and its fields.
 type Row = (usize, Vec<String>);
@@ -70,22 +74,33 @@ fn records(text: &str) -> std::result::Result<Vec<Row>, (usize, String)> {
     Ok(out)
 }
 
-pub(crate) fn read(path: &Path) -> Result<Vec<Record>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+/// Reads CSV text: the header names the columns (a ` [UTC]` suffix, as the
+/// portal writes on datetime columns, is dropped and makes the column a
+/// datetime); every field is text.
+pub(crate) fn read(file: &Arc<Path>, text: &str, source: SourceFile) -> Result<Chunk> {
+    let path = file.as_ref();
     let rows = records(text)
         .map_err(|(line, m)| Error::Data(format!("{}:{line}: {m}", path.display())))?;
     let mut rows = rows.into_iter();
     let Some((_, header)) = rows.next() else {
-        return Ok(Vec::new());
+        return Ok(Chunk::records(None, source, Vec::new(), Vec::new()));
     };
+    let mut declared = Vec::new();
     let names: Vec<String> = header
         .iter()
         .enumerate()
         .map(|(i, h)| {
             let h = h.trim();
-            let h = h.strip_suffix(" [UTC]").unwrap_or(h);
+            let h = match h.strip_suffix(" [UTC]") {
+                Some(n) => {
+                    declared.push(Column {
+                        name: n.trim().to_string(),
+                        ty: ScalarType::DateTime,
+                    });
+                    n.trim()
+                }
+                None => h,
+            };
             if h.is_empty() {
                 format!("Column{}", i + 1)
             } else {
@@ -119,13 +134,14 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Record>> {
             map.insert(n.clone(), Value::String(f));
         }
         out.push(Record {
-            file: path.to_path_buf(),
+            file: file.clone(),
             line,
+            item: None,
             fields: map,
-            from_csv: true,
+            kind: Kind::Text,
         });
     }
-    Ok(out)
+    Ok(Chunk::records(None, source, out, declared))
 }
 
 #[cfg(test)]

@@ -1,14 +1,29 @@
-//! Tables from exported files: JSON lines / JSON arrays, CSV and Parquet,
-//! typed by the built-in schema of the table when there is one.
+//! Tables from exported files, in every shape FORMATS.md lists: JSON lines
+//! (and Log Analytics data-export trees of them), JSON arrays, Defender
+//! streaming envelopes, `az monitor log-analytics query` output, Log
+//! Analytics Query API / Kusto REST v1 and v2 / Defender advanced-hunting
+//! API responses, CSV (plain and the portal's export) and Parquet, each
+//! possibly gzip-compressed. Tables are typed by the built-in schema of the
+//! table when there is one, and by the types a response declares.
 //!
 //! JSON and CSV are read by kqlite itself rather than DataFusion's readers:
 //! a `dynamic` column holds nested objects, arrays or numbers in one column,
 //! which Arrow's JSON reader rejects for a text column, and every error must
 //! name the file and line. Parquet is read with the Arrow Parquet reader.
+//!
+//! Reading goes in three steps: each file becomes one or more [`Chunk`]s
+//! (rows of one table, with the table name the content gives, if any);
+//! chunks are grouped by table name; each group is typed and converted to
+//! Arrow batches in one place (`build_table`, through `convert.rs`).
 
 mod convert;
 mod csv;
+mod input;
+mod json;
+mod response;
+mod scan;
 
+use crate::builtin_schemas::Flavor;
 use crate::error::{Error, Result};
 use crate::schema::{self, Column, TableSchema};
 use convert::TableBuilder;
@@ -16,98 +31,591 @@ use datafusion::arrow::record_batch::RecordBatch;
 use kqlite_syntax::ast::ScalarType;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The shape of an input file. [`Format::Auto`] recognises it from the
+/// content (first non-blank byte, keys of the first object, the CSV
+/// header) and the layout (file extension, `am-<Table>` export folders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Recognise the format from content and layout.
+    Auto,
+    /// One JSON object per line (NDJSON); also several JSON objects one
+    /// after another.
+    JsonLines,
+    /// One JSON array of objects.
+    JsonArray,
+    /// A Log Analytics workspace data export (`am-<Table>/.../PT05M.json`):
+    /// JSON lines in a folder tree whose container names the table.
+    LaExport,
+    /// Defender XDR streaming to Storage / Event Hubs:
+    /// `{"records":[{"category":"AdvancedHunting-<Table>","properties":{row}}]}`
+    /// or one such record per line.
+    DefenderStreaming,
+    /// `az monitor log-analytics query` output: one JSON array of objects
+    /// whose values are all strings, with a `TableName` key.
+    AzCli,
+    /// Log Analytics Query API response: `{"tables":[{"name","columns","rows"}]}`.
+    LaQueryApi,
+    /// Kusto REST v1 response: `{"Tables":[{"TableName","Columns","Rows"}]}`.
+    KustoV1,
+    /// Kusto REST v2 response: an array of frames.
+    KustoV2,
+    /// Defender advanced hunting API / Graph runHuntingQuery response:
+    /// `{"Schema":[{"Name","Type"}],"Results":[{...}]}` (Graph: lower case).
+    DefenderApi,
+    /// CSV (RFC 4180), including the Log Analytics portal's export (BOM,
+    /// CRLF, ` [UTC]` datetime headers, `4/28/2021, 3:05:26.000 PM` values).
+    Csv,
+    /// Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// Every format, `Auto` first.
+    pub const ALL: [Format; 12] = [
+        Format::Auto,
+        Format::JsonLines,
+        Format::JsonArray,
+        Format::LaExport,
+        Format::DefenderStreaming,
+        Format::AzCli,
+        Format::LaQueryApi,
+        Format::KustoV1,
+        Format::KustoV2,
+        Format::DefenderApi,
+        Format::Csv,
+        Format::Parquet,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::JsonLines => "jsonl",
+            Format::JsonArray => "json-array",
+            Format::LaExport => "la-export",
+            Format::DefenderStreaming => "defender-streaming",
+            Format::AzCli => "az-cli",
+            Format::LaQueryApi => "la-query-api",
+            Format::KustoV1 => "kusto-v1",
+            Format::KustoV2 => "kusto-v2",
+            Format::DefenderApi => "defender-api",
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// The format a name stands for ([`Format::name`], case-insensitive;
+    /// `ndjson` is `jsonl`).
+    pub fn from_name(name: &str) -> Option<Format> {
+        let n = name.trim().to_ascii_lowercase();
+        if n == "ndjson" {
+            return Some(Format::JsonLines);
+        }
+        Format::ALL.into_iter().find(|f| f.name() == n)
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One file a table was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The format the file was read as (detected, or the one asked for).
+    pub format: Format,
+    /// Whether the file was gzip-compressed.
+    pub gzip: bool,
+    /// Rows this file gave to the table.
+    pub rows: usize,
+}
 
 /// A table read from files.
 #[derive(Debug)]
 pub struct LoadedTable {
     pub schema: TableSchema,
     pub batches: Vec<RecordBatch>,
-    /// Whether the types were inferred from the data (no schema known).
+    /// Whether the types were inferred from the data (no built-in schema
+    /// and no types declared by the file).
     pub inferred: bool,
+    /// The files the rows came from, in reading order.
+    pub sources: Vec<SourceFile>,
 }
 
 impl LoadedTable {
     pub fn rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
+
+    /// The format of the table's files when they all share one.
+    pub fn format(&self) -> Option<Format> {
+        let first = self.sources.first()?.format;
+        self.sources
+            .iter()
+            .all(|s| s.format == first)
+            .then_some(first)
+    }
 }
 
 const EXTENSIONS: &[&str] = &["ndjson", "jsonl", "json", "csv", "parquet"];
 
-/// The table name a file stands for: its name without the format extension.
-pub fn table_name_of(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_string_lossy().into_owned();
+/// The data extension of a file name (`ndjson`, `csv`, ...), looking
+/// through a `.gz` suffix, and the name without it.
+fn split_extension(name: &str) -> Option<(&str, &'static str)> {
+    let lower = name.to_ascii_lowercase();
+    let (lower, name) = match lower.strip_suffix(".gz") {
+        Some(l) => (l.to_string(), &name[..name.len() - 3]),
+        None => (lower.clone(), name),
+    };
     let ext = EXTENSIONS
         .iter()
-        .find(|e| name.to_ascii_lowercase().ends_with(&format!(".{e}")))?;
-    Some(name[..name.len() - ext.len() - 1].to_string())
+        .find(|e| lower.ends_with(&format!(".{e}")))?;
+    Some((&name[..name.len() - ext.len() - 1], ext))
+}
+
+/// The table name a file stands for: its name without the format extension
+/// (and without `.gz`).
+pub fn table_name_of(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    split_extension(&name).map(|(stem, _)| stem.to_string())
+}
+
+/// The file name up to its first dot: the table name of a file read with an
+/// explicit format whatever its extension.
+fn plain_stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match table_name_of(path) {
+        Some(t) => t,
+        None => name.split('.').next().unwrap_or_default().to_string(),
+    }
 }
 
 fn data_error(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::Data(format!("{}: {msg}", path.display()))
 }
 
-/// Loads `-d PATH` or `-d NAME=PATH`: a file is one table; a directory is
-/// one table (named by `NAME=` or by the directory when that is a known
-/// table) of all its part files, or else one table per file.
+/// Loads `-d PATH` or `-d NAME=PATH`, recognising the format of each file
+/// ([`load_as`] with [`Format::Auto`]).
 pub fn load(name: Option<&str>, path: &Path) -> Result<Vec<LoadedTable>> {
-    if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| data_error(path, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && table_name_of(p).is_some())
-            .collect();
-        files.sort();
-        let dir_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let table = name
-            .map(str::to_string)
-            .or_else(|| schema::builtin(&dir_name).map(|_| dir_name.clone()));
-        return match table {
-            Some(t) => Ok(vec![load_files(&t, &files)?]),
-            None => files
-                .iter()
-                .map(|f| {
-                    let t = table_name_of(f).unwrap_or_default();
-                    load_files(&t, std::slice::from_ref(f))
-                })
-                .collect(),
-        };
-    }
-    if !path.exists() {
-        return Err(data_error(path, "no such file or directory"));
-    }
-    let lower = path.to_string_lossy().to_ascii_lowercase();
-    if lower.ends_with(".gz") {
-        return Err(data_error(path, "gzip files are not supported yet"));
-    }
-    let table = match name {
-        Some(n) => n.to_string(),
-        None => table_name_of(path).ok_or_else(|| {
-            data_error(
-                path,
-                "unknown file type (expected .ndjson, .jsonl, .json, .csv or .parquet)",
-            )
-        })?,
-    };
-    Ok(vec![load_files(&table, &[path.to_path_buf()])?])
+    load_as(name, path, Format::Auto)
 }
 
-/// Reads part files of one table.
-fn load_files(table: &str, files: &[PathBuf]) -> Result<LoadedTable> {
-    let known = schema::builtin(table);
+/// Loads `-d PATH` or `-d NAME=PATH` with the files read as `format`:
+///
+/// - a file is its tables: one, or several when the content names them
+///   (Defender `category`, `TableName`, a response's table names);
+/// - a folder `am-<Table>` is a Log Analytics data-export tree: every JSON
+///   file below it is one table, named by the container;
+/// - a folder holding `am-*` folders gives one table per container (and
+///   the tables of its own files);
+/// - a folder named after a known table (or given with `NAME=`) is one
+///   table of all its part files; a folder holding only partition folders
+///   (`tenantId=...`, `y=2024`) is read recursively; any other folder gives
+///   the tables of each of its files.
+///
+/// Tables of the same name from several files are one table. With `NAME=`
+/// the path must hold exactly one table.
+pub fn load_as(name: Option<&str>, path: &Path, format: Format) -> Result<Vec<LoadedTable>> {
+    let mut plan: Vec<Planned> = Vec::new();
+    if path.is_dir() {
+        plan_dir(name, path, format, &mut plan)?;
+    } else if path.exists() {
+        let default = match name {
+            Some(n) => n.to_string(),
+            None if format != Format::Auto => plain_stem(path),
+            None => table_name_of(path).ok_or_else(|| {
+                data_error(
+                    path,
+                    "unknown file type (expected .ndjson, .jsonl, .json, .csv or .parquet, \
+                     optionally .gz, or give the format explicitly)",
+                )
+            })?,
+        };
+        let format = if format == Format::LaExport {
+            Format::JsonLines
+        } else {
+            format
+        };
+        plan.push(Planned {
+            file: path.to_path_buf(),
+            default,
+            format,
+            report: None,
+            container: None,
+        });
+    } else {
+        return Err(data_error(path, "no such file or directory"));
+    }
+
+    // Read every file; group the chunks by table name in first-seen order.
+    let mut groups: Vec<(String, Vec<Chunk>, Option<String>)> = Vec::new();
+    for p in plan {
+        let read = input::read_file(&p.file, p.format)?;
+        let mut unnamed = 0usize;
+        for mut chunk in read {
+            if let Some(r) = p.report {
+                chunk.source.format = r;
+            }
+            let key = match &chunk.name {
+                Some(n) => n.clone(),
+                None => {
+                    // Several unnamed result tables in one file stay apart.
+                    unnamed += 1;
+                    if unnamed == 1 {
+                        p.default.clone()
+                    } else {
+                        format!("{}_{unnamed}", p.default)
+                    }
+                }
+            };
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) => g.1.push(chunk),
+                None => groups.push((key, vec![chunk], p.container.clone())),
+            }
+        }
+    }
+    if let Some(n) = name {
+        match groups.len() {
+            0 => {}
+            1 => groups[0].0 = n.to_string(),
+            _ => {
+                let names: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
+                return Err(data_error(
+                    path,
+                    format!(
+                        "holds {} tables ({}); `{n}=` can name only one (leave the name out to load them all)",
+                        names.len(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(table, chunks, container)| {
+            let table = match container {
+                Some(suffix) if name.is_none() => export_table_name(&table, &suffix, &chunks),
+                _ => table,
+            };
+            build_table(&table, chunks)
+        })
+        .collect()
+}
+
+/// One file to read, with the table name its rows get when the content
+/// names none.
+struct Planned {
+    file: PathBuf,
+    default: String,
+    format: Format,
+    /// The format to report instead of the detected one (export trees).
+    report: Option<Format>,
+    /// The `am-` container suffix of an export tree.
+    container: Option<String>,
+}
+
+fn is_hidden(p: &Path) -> bool {
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+fn is_data_file(p: &Path) -> bool {
+    p.is_file() && !is_hidden(p) && table_name_of(p).is_some()
+}
+
+/// Entries of a folder, sorted in natural order (`PT05M_2` before
+/// `PT05M_10`), hidden ones left out.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| data_error(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !is_hidden(p))
+        .collect();
+    out.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    Ok(out)
+}
+
+/// Compares names with runs of digits taken as numbers.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(s: &str) -> Vec<(bool, String)> {
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for c in s.chars() {
+            let digit = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((d, run)) if *d == digit => run.push(c),
+                _ => out.push((digit, c.to_string())),
+            }
+        }
+        out
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    for (x, y) in pa.iter().zip(pb.iter()) {
+        let ord = if x.0 && y.0 {
+            let (tx, ty) = (x.1.trim_start_matches('0'), y.1.trim_start_matches('0'));
+            tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty))
+        } else {
+            x.1.cmp(&y.1)
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
+}
+
+/// Every data file below a folder, recursively, in natural order.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for p in entries(dir)? {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if is_data_file(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The `am-` suffix of an export container folder.
+fn container_suffix(dir: &Path) -> Option<String> {
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    let lower = name.to_ascii_lowercase();
+    lower
+        .starts_with("am-")
+        .then(|| name[3..].to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The table an export container stands for: storage container names are
+/// lower case (`am-securityevent`), so the suffix is matched to a known
+/// table ignoring case.
+fn container_table(suffix: &str) -> String {
+    schema::builtin_tables()
+        .find(|t| t.eq_ignore_ascii_case(suffix))
+        .map_or_else(|| suffix.to_string(), str::to_string)
+}
+
+/// For an export container that names no known table: the records' `Type`
+/// column (every Log Analytics record carries its table name there) when
+/// it matches the container ignoring case, else the container's name.
+fn export_table_name(table: &str, suffix: &str, chunks: &[Chunk]) -> String {
+    if table != suffix {
+        return table.to_string();
+    }
+    let typed = chunks.iter().find_map(|c| match &c.data {
+        Data::Records { records, .. } => records
+            .first()
+            .and_then(|r| r.fields.get("Type"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        Data::Parquet(_) => None,
+    });
+    match typed {
+        Some(t) if t.eq_ignore_ascii_case(suffix) => t,
+        _ => table.to_string(),
+    }
+}
+
+fn plan_tree(name: Option<&str>, dir: &Path, plan: &mut Vec<Planned>) -> Result<()> {
+    let suffix = container_suffix(dir).unwrap_or_else(|| {
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let default = name.map_or_else(|| container_table(&suffix), str::to_string);
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    for file in files {
+        plan.push(Planned {
+            file,
+            default: default.clone(),
+            format: Format::JsonLines,
+            report: Some(Format::LaExport),
+            container: Some(suffix.clone()),
+        });
+    }
+    Ok(())
+}
+
+fn plan_dir(name: Option<&str>, dir: &Path, format: Format, plan: &mut Vec<Planned>) -> Result<()> {
+    if format == Format::LaExport || (format == Format::Auto && container_suffix(dir).is_some()) {
+        return plan_tree(name, dir, plan);
+    }
+    let all = entries(dir)?;
+    let containers: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| p.is_dir() && container_suffix(p).is_some())
+        .collect();
+    if format == Format::Auto {
+        for c in &containers {
+            plan_tree(None, c, plan)?;
+        }
+    }
+    let mut files: Vec<PathBuf> = all
+        .iter()
+        .filter(|p| {
+            if format == Format::Auto {
+                is_data_file(p)
+            } else {
+                p.is_file()
+            }
+        })
+        .cloned()
+        .collect();
+    let partitions = all.iter().any(|p| {
+        p.is_dir()
+            && p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains('='))
+    });
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let known = schema::builtin(&dir_name).map(|_| dir_name.clone());
+    let mut default = name.map(str::to_string).or(known);
+    if files.is_empty() && containers.is_empty() && partitions {
+        // A partitioned blob tree (`tenantId=<guid>/y=2024/.../PT1H.json`):
+        // every file below, named by its content or else by the folder.
+        walk(dir, &mut files)?;
+        default = default.or(Some(dir_name));
+    }
+    for file in files {
+        let d = default.clone().unwrap_or_else(|| plain_stem(&file));
+        plan.push(Planned {
+            file,
+            default: d,
+            format,
+            report: None,
+            container: None,
+        });
+    }
+    Ok(())
+}
+
+/// Where a record came from: file, line, and its place in an array when
+/// several records can share a line.
+pub(crate) struct Record {
+    pub file: Arc<Path>,
+    pub line: usize,
+    /// ("record" or "row", 1-based position) inside the file's array.
+    pub item: Option<(&'static str, usize)>,
+    pub fields: Map<String, Value>,
+    pub kind: Kind,
+}
+
+impl Record {
+    fn place(&self) -> String {
+        match self.item {
+            Some((what, n)) => format!("{}:{}: {what} {n}", self.file.display(), self.line),
+            None => format!("{}:{}", self.file.display(), self.line),
+        }
+    }
+}
+
+/// How a record's values are to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Typed JSON values.
+    Json,
+    /// Text without types (CSV).
+    Text,
+    /// Text from `az monitor log-analytics query`: Python's `str()` of each
+    /// value, so `"None"` is null in every column except strings.
+    AzCli,
+}
+
+/// Rows of one table from one file.
+pub(crate) struct Chunk {
+    /// The table name the content gives (Defender category, TableName,
+    /// a response's table name), if any.
+    pub name: Option<String>,
+    /// Whether the rows are Defender XDR advanced-hunting rows (the Defender
+    /// flavour of a built-in schema fits them).
+    pub defender: bool,
+    pub source: SourceFile,
+    pub data: Data,
+}
+
+pub(crate) enum Data {
+    /// Keyed records, with the column types the file declares (API
+    /// responses, ` [UTC]` CSV headers).
+    Records {
+        records: Vec<Record>,
+        declared: Vec<Column>,
+    },
+    Parquet(Vec<RecordBatch>),
+}
+
+impl Chunk {
+    pub(crate) fn records(
+        name: Option<String>,
+        source: SourceFile,
+        records: Vec<Record>,
+        declared: Vec<Column>,
+    ) -> Chunk {
+        let mut source = source;
+        source.rows = records.len();
+        Chunk {
+            name,
+            defender: false,
+            source,
+            data: Data::Records { records, declared },
+        }
+    }
+}
+
+/// The built-in schema for a table, in the Defender flavour first for
+/// Defender rows.
+fn schema_for(table: &str, defender: bool) -> Option<TableSchema> {
+    if defender {
+        schema::builtin_flavor(table, Flavor::DefenderXdr).or_else(|| schema::builtin(table))
+    } else {
+        schema::builtin(table)
+    }
+}
+
+/// Types and converts the chunks of one table.
+fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
+    let defender = chunks.iter().any(|c| c.defender);
+    let known = schema_for(table, defender);
+    let sources: Vec<SourceFile> = chunks.iter().map(|c| c.source.clone()).collect();
     let mut records: Vec<Record> = Vec::new();
     let mut parquet: Vec<(PathBuf, Vec<RecordBatch>)> = Vec::new();
-    for f in files {
-        let lower = f.to_string_lossy().to_ascii_lowercase();
-        if lower.ends_with(".parquet") {
-            parquet.push((f.clone(), read_parquet(f)?));
-        } else if lower.ends_with(".csv") {
-            records.extend(csv::read(f)?);
-        } else {
-            records.extend(read_json(f)?);
+    // Declared column types, with the file that declared each.
+    let mut declared: Vec<(Column, PathBuf)> = Vec::new();
+    for c in chunks {
+        match c.data {
+            Data::Parquet(b) => parquet.push((c.source.path, b)),
+            Data::Records {
+                records: r,
+                declared: d,
+            } => {
+                for col in d {
+                    match declared.iter().find(|(x, _)| x.name == col.name) {
+                        Some((x, file)) if x.ty != col.ty => {
+                            return Err(Error::Data(format!(
+                                "table `{table}`: column `{}` is {} in {} but {} in {}",
+                                col.name,
+                                x.ty.name(),
+                                file.display(),
+                                col.ty.name(),
+                                c.source.path.display()
+                            )));
+                        }
+                        Some(_) => {}
+                        None => declared.push((col, c.source.path.clone())),
+                    }
+                }
+                records.extend(r);
+            }
         }
     }
     if !parquet.is_empty() && !records.is_empty() {
@@ -116,11 +624,27 @@ fn load_files(table: &str, files: &[PathBuf]) -> Result<LoadedTable> {
         )));
     }
     if !parquet.is_empty() {
-        return parquet_table(table, known, parquet);
+        let mut t = parquet_table(table, known, parquet)?;
+        t.sources = sources;
+        return Ok(t);
     }
-    let inferred = known.is_none();
+    let all_declared = !records.is_empty()
+        && records.iter().all(|r| {
+            r.fields
+                .keys()
+                .all(|k| declared.iter().any(|(c, _)| c.name == *k))
+        });
+    let inferred = known.is_none() && !all_declared;
     // The schema's columns, then any others the data has (never dropped).
+    // A type the file declares wins over the schema's: it is what the
+    // service said the values are.
     let mut columns: Vec<Column> = known.map(|s| s.columns).unwrap_or_default();
+    for (d, _) in &declared {
+        match columns.iter_mut().find(|c| c.name == d.name) {
+            Some(c) => c.ty = d.ty,
+            None => columns.push(d.clone()),
+        }
+    }
     let mut extra: Vec<String> = Vec::new();
     for r in &records {
         for k in r.fields.keys() {
@@ -130,13 +654,23 @@ fn load_files(table: &str, files: &[PathBuf]) -> Result<LoadedTable> {
         }
     }
     for k in extra {
-        let sample: Vec<&Value> = records
-            .iter()
-            .filter_map(|r| r.fields.get(&k))
+        let with_key = || records.iter().filter(|r| r.fields.contains_key(&k));
+        let text = with_key().any(|r| r.kind != Kind::Json);
+        const NULL: Value = Value::Null;
+        let sample: Vec<&Value> = with_key()
+            .filter_map(|r| {
+                let v = r.fields.get(&k)?;
+                Some(if r.kind == Kind::AzCli && v.as_str() == Some("None") {
+                    &NULL
+                } else {
+                    v
+                })
+            })
             .take(10_000)
             .collect();
-        let ty = if records.iter().any(|r| r.from_csv) {
-            // CSV text carries no types: strings unless a schema says otherwise.
+        let ty = if text {
+            // Text carries no types: strings unless a schema says otherwise
+            // or every value is an ISO datetime.
             if convert::infer(&sample) == ScalarType::DateTime {
                 ScalarType::DateTime
             } else {
@@ -150,10 +684,23 @@ fn load_files(table: &str, files: &[PathBuf]) -> Result<LoadedTable> {
     let mut builder =
         TableBuilder::new(columns.clone()).map_err(|e| Error::Data(format!("{table}: {e}")))?;
     let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let types: Vec<ScalarType> = columns.iter().map(|c| c.ty).collect();
+    const NULL: Value = Value::Null;
     for r in &records {
         builder
-            .push(|i| r.fields.get(&names[i]))
-            .map_err(|e| Error::Data(format!("{}:{}: {e}", r.file.display(), r.line)))?;
+            .push(|i| {
+                let v = r.fields.get(&names[i]);
+                // Python's None, printed by `az`, is null (a string column
+                // keeps the text: Kusto strings are never null).
+                if r.kind == Kind::AzCli
+                    && types[i] != ScalarType::String
+                    && v.and_then(Value::as_str) == Some("None")
+                {
+                    return Some(&NULL);
+                }
+                v
+            })
+            .map_err(|e| Error::Data(format!("{}: {e}", r.place())))?;
     }
     let (columns, batches) = builder
         .finish()
@@ -165,6 +712,7 @@ fn load_files(table: &str, files: &[PathBuf]) -> Result<LoadedTable> {
         },
         batches,
         inferred,
+        sources,
     })
 }
 
@@ -194,96 +742,7 @@ pub fn write_parquet(table: &LoadedTable, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// One exported record and where it came from.
-pub(crate) struct Record {
-    pub file: PathBuf,
-    pub line: usize,
-    pub fields: Map<String, Value>,
-    pub from_csv: bool,
-}
-
-/// serde_json's message without its own "at line L column C" (the caller
-/// names the place in the file).
-fn json_message(e: &serde_json::Error) -> String {
-    let m = e.to_string();
-    match m.rfind(" at line ") {
-        Some(k) => m[..k].to_string(),
-        None => m,
-    }
-}
-
-fn read_json(path: &Path) -> Result<Vec<Record>> {
-    let text = std::fs::read_to_string(path).map_err(|e| data_error(path, e))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let record = |line: usize, v: Value| -> Result<Record> {
-        match v {
-            Value::Object(fields) => {
-                if fields.contains_key("records")
-                    || fields.contains_key("tables")
-                    || fields.contains_key("Tables")
-                {
-                    return Err(Error::Data(format!(
-                        "{}:{line}: API/streaming envelopes (records/tables) are not supported yet; export rows as JSON lines",
-                        path.display()
-                    )));
-                }
-                Ok(Record {
-                    file: path.to_path_buf(),
-                    line,
-                    fields,
-                    from_csv: false,
-                })
-            }
-            other => Err(Error::Data(format!(
-                "{}:{line}: expected a JSON object per record, found {}",
-                path.display(),
-                match other {
-                    Value::Array(_) => "an array",
-                    Value::String(_) => "a string",
-                    Value::Number(_) => "a number",
-                    Value::Bool(_) => "a boolean",
-                    _ => "null",
-                }
-            ))),
-        }
-    };
-    if text.trim_start().starts_with('[') {
-        let items: Vec<Value> = serde_json::from_str(text).map_err(|e| {
-            Error::Data(format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                e.line(),
-                e.column(),
-                json_message(&e)
-            ))
-        })?;
-        // One JSON array of objects: the record number stands for the line.
-        return items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| record(i + 1, v))
-            .collect();
-    }
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: Value = serde_json::from_str(line).map_err(|e| {
-            Error::Data(format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                i + 1,
-                e.column(),
-                json_message(&e)
-            ))
-        })?;
-        out.push(record(i + 1, v)?);
-    }
-    Ok(out)
-}
-
-fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
+pub(crate) fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let file = std::fs::File::open(path).map_err(|e| data_error(path, e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -373,5 +832,40 @@ fn parquet_table(
         },
         batches: out,
         inferred,
+        sources: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_extensions() {
+        assert_eq!(
+            table_name_of(Path::new("a/SecurityAlert.ndjson.gz")).as_deref(),
+            Some("SecurityAlert")
+        );
+        assert_eq!(
+            table_name_of(Path::new("x/PT05M.JSON")).as_deref(),
+            Some("PT05M")
+        );
+        assert_eq!(table_name_of(Path::new("notes.txt")), None);
+        assert_eq!(Format::from_name("NDJSON"), Some(Format::JsonLines));
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+        }
+        assert_eq!(container_table("securityalert"), "SecurityAlert");
+        assert_eq!(container_table("mytable-cl"), "mytable-cl");
+    }
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["m=05/PT05M_10.json", "m=05/PT05M_2.json", "m=05/PT05M.json"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            vec!["m=05/PT05M.json", "m=05/PT05M_2.json", "m=05/PT05M_10.json"]
+        );
+    }
 }

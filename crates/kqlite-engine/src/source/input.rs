@@ -1,0 +1,120 @@
+//! Opening an input file: gzip decompression, text decoding, and the
+//! choice of reader (the format asked for, or the one the content shows).
+
+use super::scan::Doc;
+use super::{Chunk, Data, Format, SourceFile, csv, data_error, json, response, split_extension};
+use crate::error::{Error, Result};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Reads one file as `format` (or the format it shows, for `Auto`): its
+/// tables' rows, one chunk per table.
+pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Chunk>> {
+    let raw = std::fs::read(path).map_err(|e| data_error(path, e))?;
+    let gzip = raw.starts_with(&GZIP_MAGIC);
+    let bytes = if gzip {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| data_error(path, format!("not a valid gzip file: {e}")))?;
+        out
+    } else {
+        raw
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = split_extension(&name).map(|(_, e)| e);
+    let source = SourceFile {
+        path: path.to_path_buf(),
+        format,
+        gzip,
+        rows: 0,
+    };
+    let parquet = format == Format::Parquet
+        || (format == Format::Auto && (ext == Some("parquet") || bytes.starts_with(b"PAR1")));
+    if parquet {
+        if gzip {
+            return Err(data_error(
+                path,
+                "gzip-compressed Parquet is not supported (Parquet compresses its own columns); decompress the file first",
+            ));
+        }
+        let batches = super::read_parquet(path)?;
+        let mut source = source;
+        source.format = Format::Parquet;
+        source.rows = batches.iter().map(|b| b.num_rows()).sum();
+        return Ok(vec![Chunk {
+            name: None,
+            defender: false,
+            source,
+            data: Data::Parquet(batches),
+        }]);
+    }
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(data_error(
+            path,
+            "the file is UTF-16 text; kqlite reads UTF-8 (save it as UTF-8)",
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        Error::Data(format!(
+            "{}:{line}: the file is not UTF-8 text (invalid byte at offset {at})",
+            path.display()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let file: Arc<Path> = Arc::from(path);
+    let format = match format {
+        Format::Auto => detect(path, text, ext)?,
+        f => f,
+    };
+    let mut source = source;
+    source.format = format;
+    let doc = || Doc::new(text);
+    match format {
+        Format::Csv => Ok(vec![csv::read(&file, text, source)?]),
+        Format::JsonLines | Format::LaExport | Format::Auto => {
+            json::read_lines(&file, &doc(), source)
+        }
+        Format::JsonArray => json::read_array(&file, &doc(), source, false),
+        Format::AzCli => json::read_array(&file, &doc(), source, true),
+        Format::DefenderStreaming => json::read_defender(&file, &doc(), source),
+        Format::LaQueryApi => response::read_la(&file, &doc(), source),
+        Format::KustoV1 => response::read_kusto_v1(&file, &doc(), source),
+        Format::KustoV2 => response::read_kusto_v2(&file, &doc(), source),
+        Format::DefenderApi => response::read_defender_api(&file, &doc(), source),
+        Format::Parquet => Err(data_error(path, "not a Parquet file")),
+    }
+}
+
+/// The format the content shows: `.csv` files are CSV; JSON is told apart
+/// by its first value's keys.
+fn detect(path: &Path, text: &str, ext: Option<&str>) -> Result<Format> {
+    if ext == Some("csv") {
+        return Ok(Format::Csv);
+    }
+    let doc = Doc::new(text);
+    let start = doc.skip_ws(0);
+    match text.as_bytes().get(start) {
+        None => Ok(Format::JsonLines),
+        Some(b'{' | b'[') => json::detect(&doc, start).map_err(|m| data_error(path, m)),
+        Some(_) => match ext {
+            Some(_) => Err(Error::Data(format!(
+                "{}:{}: not JSON (expected `{{` or `[`)",
+                path.display(),
+                doc.place(start)
+            ))),
+            None => Err(data_error(
+                path,
+                "unknown file type (not JSON or Parquet; give the format explicitly)",
+            )),
+        },
+    }
+}
