@@ -60,7 +60,11 @@ pub(crate) fn error_message(v: &Value) -> String {
             .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_string))
     };
     let found = match v {
-        Value::Object(o) => pick(o).or_else(|| o.get("error").map(error_message)),
+        Value::Object(o) => pick(o).or_else(|| {
+            o.get("error")
+                .or_else(|| o.get("OneApiErrors"))
+                .map(error_message)
+        }),
         Value::Array(a) => a.first().map(error_message),
         _ => None,
     };
