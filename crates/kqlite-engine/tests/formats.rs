@@ -79,7 +79,6 @@ fn count_csv_records(text: &str) -> usize {
     let mut quoted = false;
     let mut records = 0;
     let mut content = false;
-    let mut prev = '\0';
     for c in text.trim_start_matches('\u{feff}').chars() {
         match c {
             '"' => {
@@ -95,9 +94,7 @@ fn count_csv_records(text: &str) -> usize {
             '\r' if !quoted => {}
             _ => content = true,
         }
-        prev = c;
     }
-    let _ = prev;
     if content {
         records += 1;
     }
@@ -767,6 +764,31 @@ fn format_override_and_detection() {
     let t = source::load(None, &p).expect("loads");
     assert_eq!(t[0].format(), Some(Format::LaQueryApi));
     assert_eq!(t[0].rows(), 4);
+    // A response without rows still has its declared columns.
+    let p = dir.join("empty.json");
+    std::fs::write(
+        &p,
+        r#"{"tables":[{"name":"PrimaryResult","columns":[{"name":"When","type":"datetime"}],"rows":[]}]}"#,
+    )
+    .expect("write");
+    let t = one(None, &p);
+    assert_eq!(t.rows(), 0);
+    assert!(!t.inferred);
+    assert_eq!(ty(&t, "When"), ScalarType::DateTime);
+    // az output of two result tables: TableName tells them apart; an
+    // unnamed result gets the file's name.
+    let p = dir.join("two.json");
+    std::fs::write(
+        &p,
+        r#"[{"TableName":"PrimaryResult","a":"1"},{"TableName":"Extra","b":"x"},{"TableName":"PrimaryResult","a":"2"}]"#,
+    )
+    .expect("write");
+    let t = load(None, &p);
+    let names: Vec<(&str, usize)> = t
+        .iter()
+        .map(|t| (t.schema.name.as_str(), t.rows()))
+        .collect();
+    assert_eq!(names, vec![("two", 2), ("Extra", 1)]);
 }
 
 /// Every row of a table, as JSON, after sorting by all columns.

@@ -71,40 +71,40 @@ pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Chunk>> {
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let file: Arc<Path> = Arc::from(path);
+    let doc = Doc::new(text);
     let format = match format {
-        Format::Auto => detect(path, text, ext)?,
+        Format::Auto => detect(path, &doc, ext)?,
         f => f,
     };
     let mut source = source;
     source.format = format;
-    let doc = || Doc::new(text);
+    let doc = || &doc;
     match format {
         Format::Csv => Ok(vec![csv::read(&file, text, source)?]),
         Format::JsonLines | Format::LaExport | Format::Auto => {
-            json::read_lines(&file, &doc(), source)
+            json::read_lines(&file, doc(), source)
         }
-        Format::JsonArray => json::read_array(&file, &doc(), source, false),
-        Format::AzCli => json::read_array(&file, &doc(), source, true),
-        Format::DefenderStreaming => json::read_defender(&file, &doc(), source),
-        Format::LaQueryApi => response::read_la(&file, &doc(), source),
-        Format::KustoV1 => response::read_kusto_v1(&file, &doc(), source),
-        Format::KustoV2 => response::read_kusto_v2(&file, &doc(), source),
-        Format::DefenderApi => response::read_defender_api(&file, &doc(), source),
+        Format::JsonArray => json::read_array(&file, doc(), source, false),
+        Format::AzCli => json::read_array(&file, doc(), source, true),
+        Format::DefenderStreaming => json::read_defender(&file, doc(), source),
+        Format::LaQueryApi => response::read_la(&file, doc(), source),
+        Format::KustoV1 => response::read_kusto_v1(&file, doc(), source),
+        Format::KustoV2 => response::read_kusto_v2(&file, doc(), source),
+        Format::DefenderApi => response::read_defender_api(&file, doc(), source),
         Format::Parquet => Err(data_error(path, "not a Parquet file")),
     }
 }
 
 /// The format the content shows: `.csv` files are CSV; JSON is told apart
 /// by its first value's keys.
-fn detect(path: &Path, text: &str, ext: Option<&str>) -> Result<Format> {
+fn detect(path: &Path, doc: &Doc, ext: Option<&str>) -> Result<Format> {
     if ext == Some("csv") {
         return Ok(Format::Csv);
     }
-    let doc = Doc::new(text);
     let start = doc.skip_ws(0);
-    match text.as_bytes().get(start) {
+    match doc.text.as_bytes().get(start) {
         None => Ok(Format::JsonLines),
-        Some(b'{' | b'[') => json::detect(&doc, start).map_err(|m| data_error(path, m)),
+        Some(b'{' | b'[') => json::detect(doc, start).map_err(|m| data_error(path, m)),
         Some(_) => match ext {
             Some(_) => Err(Error::Data(format!(
                 "{}:{}: not JSON (expected `{{` or `[`)",

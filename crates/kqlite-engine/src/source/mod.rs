@@ -628,7 +628,7 @@ fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
         t.sources = sources;
         return Ok(t);
     }
-    let all_declared = !records.is_empty()
+    let all_declared = !declared.is_empty()
         && records.iter().all(|r| {
             r.fields
                 .keys()
