@@ -1031,3 +1031,37 @@ fn malformed_input_names_file_and_line() {
         &["defender-eventhub.json", "DeviceProcessEvents, AlertInfo"],
     );
 }
+
+#[test]
+fn truncated_files_give_errors_not_panics() {
+    // Every fixture cut short at many places: each load returns (an error
+    // or the rows before the cut), never panics.
+    let dir = temp_dir("cut");
+    for f in [
+        "az-cli.json",
+        "defender-eventhub.json",
+        "la-query-api.json",
+        "kusto-v1.json",
+        "kusto-v2.json",
+        "kusto-v2-progressive.json",
+        "defender-api.json",
+        "graph-hunting.json",
+        "portal-export.csv",
+        "pandas.csv",
+        "az-cli.json.gz",
+    ] {
+        let bytes = std::fs::read(fixtures().join(f)).expect("fixture");
+        let target = dir.join(f);
+        for cut in (0..bytes.len()).step_by(3) {
+            std::fs::write(&target, &bytes[..cut]).expect("write");
+            for format in [
+                Format::Auto,
+                Format::JsonArray,
+                Format::KustoV2,
+                Format::Csv,
+            ] {
+                let _ = source::load_as(None, &target, format);
+            }
+        }
+    }
+}
