@@ -153,28 +153,6 @@ pub fn parse_size(text: &str) -> Option<usize> {
     (bytes.is_finite() && (1.0..1e18).contains(&bytes)).then_some(bytes as usize)
 }
 
-/// The files under a path and their total size; with `table`, only the
-/// entries of a directory named after it (`T.ndjson`, `T.csv.gz`, `T/`).
-fn files_and_bytes(path: &Path, table: Option<&str>) -> (usize, u64) {
-    if path.is_file() {
-        return (1, path.metadata().map_or(0, |m| m.len()));
-    }
-    let mut total = (0, 0);
-    if let Ok(entries) = std::fs::read_dir(path) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            let stem = name.split('.').next().unwrap_or_default();
-            if table.is_some_and(|t| t != stem) {
-                continue;
-            }
-            let (f, b) = files_and_bytes(&e.path(), None);
-            total.0 += f;
-            total.1 += b;
-        }
-    }
-    total
-}
-
 /// Loads every `-d` source into the session. A missing path is bad usage
 /// (exit 2); an unreadable or malformed file is a data error (exit 3).
 pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, Outcome> {
@@ -195,7 +173,6 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
             Outcome::Data
         })?;
         let elapsed = start.elapsed();
-        let one = tables.len() == 1;
         let mut read = SourceRead {
             source: path.display().to_string(),
             elapsed,
@@ -203,17 +180,26 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
         };
         for t in tables {
             let name = t.schema.name.clone();
-            let (files, bytes) = files_and_bytes(path, (!one).then_some(name.as_str()));
+            // The files the reader took this table from, and their size
+            // (a file shared by several tables counts for each).
+            let files = t.sources.len();
+            let bytes = t
+                .sources
+                .iter()
+                .map(|f| f.path.metadata().map_or(0, |m| m.len()))
+                .sum();
             let known = kqlite_engine::schema::builtin(&name);
             let inferred = t
                 .schema
                 .columns
                 .iter()
-                .filter(|c| {
-                    t.inferred
-                        || known
-                            .as_ref()
-                            .is_none_or(|k| k.columns.iter().all(|kc| kc.name != c.name))
+                // Without a schema the types were inferred, unless the file
+                // declares them (API responses); with one, the columns it
+                // lacks were typed from the data.
+                .filter(|c| match &known {
+                    _ if t.inferred => true,
+                    None => false,
+                    Some(k) => k.columns.iter().all(|kc| kc.name != c.name),
                 })
                 .map(|c| c.name.clone())
                 .collect();

@@ -24,17 +24,20 @@ fn listing(reads: &[crate::data::SourceRead]) -> String {
     let mut s = String::new();
     for r in reads {
         for t in &r.tables {
-            let schema = if t.inferred.len() == t.columns.len() {
-                "types inferred from the data (no schema for this table)".to_string()
-            } else if t.inferred.is_empty() {
-                "built-in schema".to_string()
-            } else {
-                format!(
-                    "built-in schema, {} extra column{} typed from the data",
-                    t.inferred.len(),
-                    if t.inferred.len() == 1 { "" } else { "s" }
-                )
-            };
+            let schema =
+                if t.inferred.is_empty() && kqlite_engine::schema::builtin(&t.table).is_none() {
+                    "types as the file declares them".to_string()
+                } else if t.inferred.len() == t.columns.len() {
+                    "types inferred from the data (no schema for this table)".to_string()
+                } else if t.inferred.is_empty() {
+                    "built-in schema".to_string()
+                } else {
+                    format!(
+                        "built-in schema, {} extra column{} typed from the data",
+                        t.inferred.len(),
+                        if t.inferred.len() == 1 { "" } else { "s" }
+                    )
+                };
             s.push_str(&format!(
                 "{}: {} rows from {} ({} file{}, {} bytes); {schema}\n",
                 t.table,
