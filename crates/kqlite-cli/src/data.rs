@@ -40,6 +40,9 @@ pub struct TableRead {
     pub bytes: u64,
     pub columns: Vec<kqlite_engine::schema::Column>,
     pub inferred: Vec<String>,
+    /// For a table read while queries run: what its scans read (`rows`
+    /// is 0 until then).
+    pub lazy: Option<std::sync::Arc<kqlite_engine::source::ReadCounters>>,
 }
 
 /// A new session holding the tables of every `-d` source (none without
@@ -168,6 +171,9 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
             return Err(Outcome::Usage);
         }
         let start = Instant::now();
+        if load_lazy(session, name, path, arg, start, &mut reads)? {
+            continue;
+        }
         let tables = kqlite_engine::source::load(name, path).map_err(|e| {
             eprintln!("error: {e}");
             Outcome::Data
@@ -210,6 +216,7 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
                 bytes,
                 columns: t.schema.columns.clone(),
                 inferred,
+                lazy: None,
             });
             session.register_loaded(t).map_err(|e| {
                 eprintln!("error: {e}");
@@ -219,6 +226,56 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
         reads.push(read);
     }
     Ok(reads)
+}
+
+/// Registers the tables of a source that can be read while queries run
+/// (JSON lines of known tables: only the columns a query uses are built);
+/// false when the source needs the eager reader.
+fn load_lazy(
+    session: &mut Session,
+    name: Option<&str>,
+    path: &Path,
+    arg: &str,
+    start: Instant,
+    reads: &mut Vec<SourceRead>,
+) -> Result<bool, Outcome> {
+    let opened =
+        kqlite_engine::source::open_lazy(name, path, kqlite_engine::source::Format::Auto, false)
+            .map_err(|e| {
+                eprintln!("error: -d {arg}: {e}");
+                Outcome::Data
+            })?;
+    let Some(tables) = opened else {
+        return Ok(false);
+    };
+    let mut read = SourceRead {
+        source: path.display().to_string(),
+        elapsed: start.elapsed(),
+        tables: Vec::new(),
+    };
+    for t in tables {
+        let t = std::sync::Arc::new(t);
+        let known = kqlite_engine::schema::builtin(&t.schema.name);
+        let inferred = t
+            .schema
+            .columns
+            .iter()
+            .filter(|c| known.as_ref().is_some_and(|k| k.column(&c.name).is_none()))
+            .map(|c| c.name.clone())
+            .collect();
+        read.tables.push(TableRead {
+            table: t.schema.name.clone(),
+            rows: 0,
+            files: t.files().len(),
+            bytes: t.files().iter().map(|f| f.size).sum(),
+            columns: t.schema.columns.clone(),
+            inferred,
+            lazy: Some(t.counters.clone()),
+        });
+        session.register_lazy(t);
+    }
+    reads.push(read);
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -119,14 +119,31 @@ fn stats_text(
     for r in reads {
         s.push_str(&format!("  read {} in {:.1} ms\n", r.source, ms(r.elapsed)));
         for t in &r.tables {
-            s.push_str(&format!(
-                "    {}: {} rows, {} bytes in {} file{}\n",
-                t.table,
-                t.rows,
-                t.bytes,
-                t.files,
-                if t.files == 1 { "" } else { "s" },
-            ));
+            let plural = |n: u64| if n == 1 { "" } else { "s" };
+            match &t.lazy {
+                // Read while the query ran: what its scans took.
+                Some(c) => {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    let (rows, bytes) = (c.rows.load(Relaxed), c.bytes.load(Relaxed));
+                    let (read, pruned) = (c.files_read.load(Relaxed), c.files_pruned.load(Relaxed));
+                    s.push_str(&format!(
+                        "    {}: {rows} rows, {bytes} bytes read during the query ({} file{}, {read} file range{} read, {pruned} file{} skipped by the time filter)\n",
+                        t.table,
+                        t.files,
+                        plural(t.files as u64),
+                        plural(read),
+                        plural(pruned),
+                    ));
+                }
+                None => s.push_str(&format!(
+                    "    {}: {} rows, {} bytes in {} file{}\n",
+                    t.table,
+                    t.rows,
+                    t.bytes,
+                    t.files,
+                    plural(t.files as u64),
+                )),
+            }
         }
     }
     s.push_str(&format!("  rows out: {rows_out}\n"));

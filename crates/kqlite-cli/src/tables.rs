@@ -12,10 +12,37 @@ pub struct TablesArgs {
 }
 
 pub fn run(args: TablesArgs) -> Outcome {
-    let reads = match crate::data::session_reading(&args.data.data) {
-        Ok((_, reads)) => reads,
+    let (session, mut reads) = match crate::data::session_reading(&args.data.data) {
+        Ok(read) => read,
         Err(outcome) => return outcome,
     };
+    // Tables read while queries run are counted by reading them once
+    // (every record is checked on the way).
+    for t in reads.iter_mut().flat_map(|r| r.tables.iter_mut()) {
+        if t.lazy.is_none() {
+            continue;
+        }
+        match session.query(&format!("['{}'] | count", t.table.replace('\'', "\\'"))) {
+            Ok(result) => {
+                use kqlite_engine::datafusion::arrow::array::{Array, Int64Array};
+                t.rows = result
+                    .batches
+                    .first()
+                    .and_then(|b| {
+                        b.column(0)
+                            .as_any()
+                            .downcast_ref::<Int64Array>()
+                            .map(|a| a.value(0))
+                    })
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(0);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Data;
+            }
+        }
+    }
     print!("{}", listing(&reads));
     Outcome::Success
 }

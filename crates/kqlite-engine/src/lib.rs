@@ -25,6 +25,8 @@ pub mod source;
 pub mod types;
 
 pub use builtin_schemas::Flavor;
+/// The DataFusion kqlite is built on (Arrow types of query results).
+pub use datafusion;
 pub use error::{Error, Result};
 pub use planner::{Catalog, Planner, Relation};
 pub use session::{QueryResult, Session, StageTimes};

@@ -119,6 +119,18 @@ impl Session {
         Ok(())
     }
 
+    /// Registers a JSON-lines table that is read while queries run (only
+    /// the columns a query uses; see `source::open_lazy`).
+    pub fn register_lazy(&mut self, table: Arc<crate::source::LazyJsonTable>) {
+        self.tables.insert(
+            table.schema.name.clone(),
+            Table {
+                schema: table.schema.clone(),
+                provider: table,
+            },
+        );
+    }
+
     /// Registers a table read from files.
     pub fn register_loaded(&mut self, table: crate::source::LoadedTable) -> Result<()> {
         self.register_batches(table.schema, table.batches)
@@ -321,6 +333,12 @@ impl Session {
 
 /// A failure while running: running out of the memory limit says so.
 fn execution_error(e: datafusion::error::DataFusionError) -> Error {
+    // A table read while the query runs reports bad data as it finds it.
+    if let datafusion::error::DataFusionError::External(inner) = e.find_root()
+        && let Some(Error::Data(m)) = inner.downcast_ref::<Error>()
+    {
+        return Error::Data(m.clone());
+    }
     let text = e.to_string();
     if text.contains("Resources exhausted") {
         Error::Execution(format!(

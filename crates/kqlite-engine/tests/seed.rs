@@ -40,8 +40,19 @@ fn setup(tag: &str) -> (Session, Vec<Vec<Value>>) {
                 .map(|l| serde_json::from_str(l).expect("generated JSON"))
                 .collect(),
         );
-        for t in kqlite_engine::source::load(None, &path).expect("loads") {
-            session.register_loaded(t).expect("registers");
+        // Read as `kqlite query -d` reads them: while the query runs, only
+        // the columns it uses (tests/lazy.rs checks this gives the eager
+        // reader's tables).
+        let lazy = kqlite_engine::source::open_lazy(
+            None,
+            &path,
+            kqlite_engine::source::Format::Auto,
+            false,
+        )
+        .expect("opens")
+        .expect("generated JSON lines are read lazily");
+        for t in lazy {
+            session.register_lazy(std::sync::Arc::new(t));
         }
     }
     (session, tables)

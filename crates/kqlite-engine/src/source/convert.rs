@@ -120,7 +120,7 @@ fn to_bool(v: &Value) -> Option<bool> {
 
 /// Dynamic: nested JSON as is; a string holding a JSON object or array is
 /// that value; any other string is a string value.
-fn to_dynamic(v: &Value) -> Option<String> {
+pub(crate) fn to_dynamic(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
         Value::String(s) => {

@@ -20,6 +20,7 @@ mod convert;
 mod csv;
 mod input;
 mod json;
+mod lazy;
 mod response;
 mod scan;
 
@@ -32,6 +33,8 @@ use kqlite_syntax::ast::ScalarType;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub use lazy::{LazyFile, LazyJsonTable, ReadCounters, Skipped, open_lazy};
 
 /// The shape of an input file. [`Format::Auto`] recognises it from the
 /// content (first non-blank byte, keys of the first object, the CSV
