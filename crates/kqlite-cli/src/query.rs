@@ -57,25 +57,75 @@ pub fn run(args: QueryArgs) -> Outcome {
     if let Err(outcome) = pin_now(&mut session, args.now.as_deref()) {
         return outcome;
     }
-    let (result, times) = match session.query_timed(text.query()) {
-        Ok(r) => r,
-        Err(e) => return report(&renderer, &text, e),
-    };
     let format = args.format.unwrap_or(if io::stdout().is_terminal() {
         OutputFormat::Table
     } else {
         OutputFormat::Json
     });
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(PipeWatch {
-        inner: stdout.lock(),
-        closed: false,
-    });
-    let written = match format {
-        OutputFormat::Json => output::write_json(&result, &mut out),
-        OutputFormat::Ndjson => output::write_ndjson(&result, &mut out),
-        OutputFormat::Csv => output::write_csv(&result, &mut out),
-        OutputFormat::Table => write_table(&result, &mut out),
+    let mut out = io::BufWriter::with_capacity(
+        1 << 16,
+        PipeWatch {
+            inner: stdout.lock(),
+            closed: false,
+        },
+    );
+    let encoding = match format {
+        OutputFormat::Json => Some(output::Encoding::Json),
+        OutputFormat::Ndjson => Some(output::Encoding::Ndjson),
+        OutputFormat::Csv => Some(output::Encoding::Csv),
+        OutputFormat::Table => None,
+    };
+    // Machine-readable results are written as the query makes them; the
+    // text table needs every row first to size its columns.
+    let (rows_out, times, written) = match encoding {
+        Some(encoding) => {
+            let mut writer: Option<output::BatchWriter> = None;
+            let ran = session.query_streamed(text.query(), &mut |columns, batch| {
+                let w = match &mut writer {
+                    Some(w) => w,
+                    None => {
+                        let mut w = output::BatchWriter::new(encoding, columns.to_vec());
+                        w.begin(&mut out)?;
+                        writer.insert(w)
+                    }
+                };
+                w.write(batch, &mut out)
+            });
+            match ran {
+                Ok((columns, times)) => {
+                    let finished = match writer.take() {
+                        Some(mut w) => w.finish(&mut out).map(|()| w.rows()),
+                        // No batches: still the header, or `[]`.
+                        None => {
+                            let mut w = output::BatchWriter::new(encoding, columns);
+                            w.begin(&mut out)
+                                .and_then(|()| w.finish(&mut out))
+                                .map(|()| 0)
+                        }
+                    };
+                    match finished {
+                        Ok(n) => (n, times, Ok(())),
+                        Err(e) => (0, times, Err(e)),
+                    }
+                }
+                Err(e) => {
+                    let _ = out.flush();
+                    if out.get_ref().closed {
+                        return Outcome::Success;
+                    }
+                    return report(&renderer, &text, e);
+                }
+            }
+        }
+        None => {
+            let (result, times) = match session.query_timed(text.query()) {
+                Ok(r) => r,
+                Err(e) => return report(&renderer, &text, e),
+            };
+            let written = write_table(&result, &mut out);
+            (result.row_count(), times, written)
+        }
     };
     let flushed = out.flush().map_err(|e| Error::Execution(e.to_string()));
     let closed = out.get_ref().closed;
@@ -90,7 +140,7 @@ pub fn run(args: QueryArgs) -> Outcome {
     if args.stats {
         eprint!(
             "{}",
-            stats_text(&reads, &times, result.row_count(), started.elapsed())
+            stats_text(&reads, &times, rows_out, started.elapsed())
         );
     }
     Outcome::Success

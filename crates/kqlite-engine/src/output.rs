@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use kqlite_syntax::ast::ScalarType;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use std::io::Write;
 
 /// One cell as KQL shows it.
@@ -140,28 +140,14 @@ pub fn rows(result: &QueryResult) -> Result<Vec<Vec<(String, Value)>>> {
     Ok(out)
 }
 
-fn object(row: Vec<(String, Value)>) -> Value {
-    let mut m = Map::new();
-    for (k, v) in row {
-        m.insert(k, v);
-    }
-    Value::Object(m)
-}
-
 /// `-o json`: one JSON array of row objects, keys in column order.
 pub fn write_json(result: &QueryResult, w: &mut dyn Write) -> Result<()> {
-    let rows: Vec<Value> = rows(result)?.into_iter().map(object).collect();
-    serde_json::to_writer(&mut *w, &Value::Array(rows)).map_err(io)?;
-    writeln!(w).map_err(io)
+    write_all(result, Encoding::Json, w)
 }
 
 /// `-o ndjson`: one object per line.
 pub fn write_ndjson(result: &QueryResult, w: &mut dyn Write) -> Result<()> {
-    for row in rows(result)? {
-        serde_json::to_writer(&mut *w, &object(row)).map_err(io)?;
-        writeln!(w).map_err(io)?;
-    }
-    Ok(())
+    write_all(result, Encoding::Ndjson, w)
 }
 
 /// A cell as CSV/table text: strings as-is, dynamic as compact JSON.
@@ -175,20 +161,236 @@ pub fn text(v: &Value) -> String {
 
 /// `-o csv`: a header row, then values (RFC 4180 quoting).
 pub fn write_csv(result: &QueryResult, w: &mut dyn Write) -> Result<()> {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
+    write_all(result, Encoding::Csv, w)
+}
+
+fn write_all(result: &QueryResult, encoding: Encoding, w: &mut dyn Write) -> Result<()> {
+    let mut writer = BatchWriter::new(encoding, result.columns.clone());
+    writer.begin(w)?;
+    for b in &result.batches {
+        writer.write(b, w)?;
+    }
+    writer.finish(w)
+}
+
+/// The machine-readable result encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+/// Writes a result batch by batch, as the query produces it, in one of
+/// the [`Encoding`]s: each value is written straight from its Arrow array
+/// (dynamic values from their stored JSON text) without building rows.
+pub struct BatchWriter {
+    encoding: Encoding,
+    columns: Vec<crate::schema::Column>,
+    /// `"Name":` of each column, JSON-escaped.
+    keys: Vec<String>,
+    rows: usize,
+}
+
+impl BatchWriter {
+    pub fn new(encoding: Encoding, columns: Vec<crate::schema::Column>) -> BatchWriter {
+        let keys = columns
+            .iter()
+            .map(|c| {
+                let mut k = serde_json::to_string(&c.name).unwrap_or_else(|_| "\"\"".into());
+                k.push(':');
+                k
+            })
+            .collect();
+        BatchWriter {
+            encoding,
+            columns,
+            keys,
+            rows: 0,
         }
-    };
-    let header: Vec<String> = result.columns.iter().map(|c| quote(&c.name)).collect();
-    writeln!(w, "{}", header.join(",")).map_err(io)?;
-    for row in rows(result)? {
-        let cells: Vec<String> = row.iter().map(|(_, v)| quote(&text(v))).collect();
-        writeln!(w, "{}", cells.join(",")).map_err(io)?;
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn begin(&mut self, w: &mut dyn Write) -> Result<()> {
+        match self.encoding {
+            Encoding::Json => w.write_all(b"[").map_err(io),
+            Encoding::Ndjson => Ok(()),
+            Encoding::Csv => {
+                let header: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|c| csv_quoted(&c.name).into_owned())
+                    .collect();
+                writeln!(w, "{}", header.join(",")).map_err(io)
+            }
+        }
+    }
+
+    pub fn write(
+        &mut self,
+        batch: &datafusion::arrow::record_batch::RecordBatch,
+        w: &mut dyn Write,
+    ) -> Result<()> {
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| normalised(batch.column(i), c.ty))
+            .collect::<Result<_>>()?;
+        let mut text = String::new();
+        for row in 0..batch.num_rows() {
+            match self.encoding {
+                Encoding::Json | Encoding::Ndjson => {
+                    if self.encoding == Encoding::Json && self.rows > 0 {
+                        w.write_all(b",").map_err(io)?;
+                    }
+                    w.write_all(b"{").map_err(io)?;
+                    for (i, (a, c)) in arrays.iter().zip(&self.columns).enumerate() {
+                        if i > 0 {
+                            w.write_all(b",").map_err(io)?;
+                        }
+                        w.write_all(self.keys[i].as_bytes()).map_err(io)?;
+                        json_cell(a, row, c.ty, &mut text, w)?;
+                    }
+                    w.write_all(if self.encoding == Encoding::Ndjson {
+                        b"}\n"
+                    } else {
+                        b"}"
+                    })
+                    .map_err(io)?;
+                }
+                Encoding::Csv => {
+                    for (i, (a, c)) in arrays.iter().zip(&self.columns).enumerate() {
+                        if i > 0 {
+                            w.write_all(b",").map_err(io)?;
+                        }
+                        text.clear();
+                        csv_cell(a, row, c.ty, &mut text)?;
+                        w.write_all(csv_quoted(&text).as_bytes()).map_err(io)?;
+                    }
+                    w.write_all(b"\n").map_err(io)?;
+                }
+            }
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    pub fn finish(&mut self, w: &mut dyn Write) -> Result<()> {
+        match self.encoding {
+            Encoding::Json => w.write_all(b"]\n").map_err(io),
+            Encoding::Ndjson | Encoding::Csv => Ok(()),
+        }
+    }
+}
+
+fn csv_quoted(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+/// The stored text of a dynamic value as JSON to write: as it is when it
+/// is already in compact form, else re-encoded (and checked).
+fn dynamic_json(text: &str) -> Result<std::borrow::Cow<'_, str>> {
+    if crate::source::canonical_json(text.as_bytes()) {
+        return Ok(text.into());
+    }
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| Error::Execution(format!("invalid dynamic value: {e}")))?;
+    Ok(v.to_string().into())
+}
+
+/// One value as JSON.
+fn json_cell(
+    a: &ArrayRef,
+    row: usize,
+    ty: ScalarType,
+    scratch: &mut String,
+    w: &mut dyn Write,
+) -> Result<()> {
+    use std::fmt::Write as _;
+    match ty {
+        ScalarType::String | ScalarType::Guid if !a.is_null(row) => {
+            let s = str_at(a, row).ok_or_else(|| unexpected(a, ty))?;
+            serde_json::to_writer(&mut *w, s).map_err(io)
+        }
+        ScalarType::Dynamic if !a.is_null(row) => {
+            let s = str_at(a, row).ok_or_else(|| unexpected(a, ty))?;
+            w.write_all(dynamic_json(s)?.as_bytes()).map_err(io)
+        }
+        ScalarType::Long if !a.is_null(row) => {
+            let v = a
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| unexpected(a, ty))?
+                .value(row);
+            scratch.clear();
+            let _ = write!(scratch, "{v}");
+            w.write_all(scratch.as_bytes()).map_err(io)
+        }
+        _ => {
+            let v = cell(a, row, ty)?;
+            serde_json::to_writer(&mut *w, &v).map_err(io)
+        }
+    }
+}
+
+/// One value as CSV text (before quoting).
+fn csv_cell(a: &ArrayRef, row: usize, ty: ScalarType, out: &mut String) -> Result<()> {
+    use std::fmt::Write as _;
+    if a.is_null(row) {
+        return Ok(());
+    }
+    match ty {
+        ScalarType::String | ScalarType::Guid => {
+            out.push_str(str_at(a, row).ok_or_else(|| unexpected(a, ty))?);
+        }
+        ScalarType::Dynamic => {
+            let s = str_at(a, row).ok_or_else(|| unexpected(a, ty))?;
+            if s.starts_with('"') {
+                // A string value: its text, unquoted.
+                let v: Value = serde_json::from_str(s)
+                    .map_err(|e| Error::Execution(format!("invalid dynamic value: {e}")))?;
+                out.push_str(&text(&v));
+            } else {
+                out.push_str(&dynamic_json(s)?);
+            }
+        }
+        ScalarType::Long => {
+            let v = a
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| unexpected(a, ty))?
+                .value(row);
+            let _ = write!(out, "{v}");
+        }
+        _ => out.push_str(&text(&cell(a, row, ty)?)),
     }
     Ok(())
+}
+
+fn str_at(a: &ArrayRef, row: usize) -> Option<&str> {
+    match a.data_type() {
+        DataType::Utf8 => Some(a.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(row)),
+        DataType::Utf8View => Some(a.as_string_view().value(row)),
+        _ => None,
+    }
+}
+
+fn unexpected(a: &ArrayRef, ty: ScalarType) -> Error {
+    Error::Execution(format!(
+        "unexpected {} column for KQL type {}",
+        a.data_type(),
+        ty.name()
+    ))
 }
 
 fn io(e: impl std::fmt::Display) -> Error {

@@ -210,6 +210,40 @@ impl Session {
         ))
     }
 
+    /// Runs a query and hands each result batch to `each` as soon as it is
+    /// made, so a large result is never held in memory whole. Returns the
+    /// KQL output columns and the time per stage (execute includes the
+    /// time `each` took).
+    pub fn query_streamed(
+        &self,
+        query: &str,
+        each: &mut dyn FnMut(&[Column], &RecordBatch) -> Result<()>,
+    ) -> Result<(Vec<Column>, StageTimes)> {
+        use futures::StreamExt;
+        let start = std::time::Instant::now();
+        let script = kqlite_syntax::parse(query)?;
+        let parsed = std::time::Instant::now();
+        let (plan, columns) = self.plan_script(&script)?;
+        let planned = std::time::Instant::now();
+        let df = DataFrame::new(self.ctx.state(), plan);
+        let mut stream = self
+            .runtime
+            .block_on(df.execute_stream())
+            .map_err(execution_error)?;
+        while let Some(batch) = self.runtime.block_on(stream.next()) {
+            each(&columns, &batch.map_err(execution_error)?)?;
+        }
+        let done = std::time::Instant::now();
+        Ok((
+            columns,
+            StageTimes {
+                parse: parsed - start,
+                plan: planned - parsed,
+                execute: done - planned,
+            },
+        ))
+    }
+
     /// The query's logical plan in DataFusion's protobuf form (for a
     /// distributed executor, or to store a compiled rule). Registered tables
     /// are referenced by name; the session that runs the bytes must have

@@ -36,6 +36,12 @@ use std::sync::Arc;
 
 pub use lazy::{LazyFile, LazyJsonTable, ReadCounters, Skipped, open_lazy};
 
+/// Whether JSON text is in the compact form kqlite stores dynamic values
+/// in (what serde_json writes), so it can be written out as it is.
+pub fn canonical_json(text: &[u8]) -> bool {
+    lazy::canonical(text)
+}
+
 /// The shape of an input file. [`Format::Auto`] recognises it from the
 /// content (first non-blank byte, keys of the first object, the CSV
 /// header) and the layout (file extension, `am-<Table>` export folders).
