@@ -105,8 +105,12 @@ pub(crate) fn register(r: &mut Register<'_>) {
             (0..s.len())
                 .map(|i| {
                     let text = get(s, i)?;
-                    if text.is_empty() {
+                    if text.is_empty() || text == "null" {
                         return None;
+                    }
+                    // Text already in the stored compact form is the value.
+                    if crate::source::canonical_json(text.as_bytes()) {
+                        return Some(text.to_string());
                     }
                     match serde_json::from_str::<Value>(text) {
                         Ok(Value::Null) => None,
@@ -138,6 +142,14 @@ pub(crate) fn mv_items(
     bag_as_array: bool,
     limit: i64,
 ) -> Option<Vec<Option<String>>> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    // An array in the stored compact form: its elements are slices of it.
+    if let Some(text) = json
+        && text.starts_with('[')
+        && crate::source::canonical_json(text.as_bytes())
+    {
+        return array_items(text, cap);
+    }
     let v = parse(json)?;
     let items: Vec<Value> = match v {
         Value::Null => return None,
@@ -156,7 +168,6 @@ pub(crate) fn mv_items(
             .collect(),
         other => vec![other],
     };
-    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
     Some(
         items
             .into_iter()
@@ -164,6 +175,23 @@ pub(crate) fn mv_items(
             .map(|i| emit(Some(&i)))
             .collect(),
     )
+}
+
+/// The first `cap` elements of a compact JSON array, as slices (a null
+/// element is a null item).
+fn array_items(text: &str, cap: usize) -> Option<Vec<Option<String>>> {
+    use jiter::Jiter;
+    let mut j = Jiter::new(text.as_bytes());
+    let mut out = Vec::new();
+    let mut more = j.next_array().ok()?;
+    while more.is_some() {
+        let span = skip_value(&mut j)?;
+        if out.len() < cap {
+            out.push(value_slice(text, span).map(str::to_string));
+        }
+        more = j.array_step().ok()?;
+    }
+    Some(out)
 }
 
 pub(crate) fn register_mv(r: &mut Register<'_>) {
