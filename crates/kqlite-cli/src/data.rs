@@ -246,7 +246,7 @@ fn load_lazy(
                 Outcome::Data
             })?;
     let Some(tables) = opened else {
-        return Ok(false);
+        return load_parquet(session, name, path, arg, start, reads);
     };
     let mut read = SourceRead {
         source: path.display().to_string(),
@@ -273,6 +273,45 @@ fn load_lazy(
             lazy: Some(t.counters.clone()),
         });
         session.register_lazy(t);
+    }
+    reads.push(read);
+    Ok(true)
+}
+
+/// Registers Parquet files written by `kqlite convert` as tables read
+/// while queries run (only the columns used; row groups skipped by their
+/// statistics); false when the source needs the eager reader.
+fn load_parquet(
+    session: &mut Session,
+    name: Option<&str>,
+    path: &Path,
+    arg: &str,
+    start: Instant,
+    reads: &mut Vec<SourceRead>,
+) -> Result<bool, Outcome> {
+    let opened = kqlite_engine::source::open_parquet(name, path).map_err(|e| {
+        eprintln!("error: -d {arg}: {e}");
+        Outcome::Data
+    })?;
+    let Some(tables) = opened else {
+        return Ok(false);
+    };
+    let mut read = SourceRead {
+        source: path.display().to_string(),
+        elapsed: start.elapsed(),
+        tables: Vec::new(),
+    };
+    for t in tables {
+        read.tables.push(TableRead {
+            table: t.schema.name.clone(),
+            rows: usize::try_from(t.rows).unwrap_or(usize::MAX),
+            files: t.files.len(),
+            bytes: t.bytes,
+            columns: t.schema.columns.clone(),
+            inferred: Vec::new(),
+            lazy: None,
+        });
+        session.register_provider(t.schema, t.provider);
     }
     reads.push(read);
     Ok(true)

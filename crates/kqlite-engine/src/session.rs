@@ -122,13 +122,15 @@ impl Session {
     /// Registers a JSON-lines table that is read while queries run (only
     /// the columns a query uses; see `source::open_lazy`).
     pub fn register_lazy(&mut self, table: Arc<crate::source::LazyJsonTable>) {
-        self.tables.insert(
-            table.schema.name.clone(),
-            Table {
-                schema: table.schema.clone(),
-                provider: table,
-            },
-        );
+        let schema = table.schema.clone();
+        self.register_provider(schema, table);
+    }
+
+    /// Registers a table served by any DataFusion table provider whose
+    /// Arrow schema is `types::arrow_schema` of the table's columns.
+    pub fn register_provider(&mut self, schema: TableSchema, provider: Arc<dyn TableProvider>) {
+        self.tables
+            .insert(schema.name.clone(), Table { schema, provider });
     }
 
     /// Registers a table read from files.

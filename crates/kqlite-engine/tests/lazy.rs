@@ -173,3 +173,127 @@ fn a_time_filter_skips_hour_folders_and_keeps_the_answer() {
     assert_eq!(rows(&lazy, q), vec![r#"{"Count":20}"#.to_string()]);
     assert_eq!(table.counters.files_pruned.load(Ordering::Relaxed), before);
 }
+
+/// Parquet written by kqlite (`ParquetSink`, as `kqlite convert` writes
+/// it) is read back with the same rows and types, and a time filter skips
+/// the row groups whose TimeGenerated statistics lie below it.
+#[test]
+fn kqlite_parquet_reads_back_and_skips_row_groups() {
+    use kqlite_engine::datafusion::arrow::array::{
+        ArrayRef, StringArray, TimestampNanosecondArray,
+    };
+    use kqlite_engine::datafusion::arrow::record_batch::RecordBatch;
+    use kqlite_engine::schema::Column;
+    use kqlite_syntax::ast::ScalarType;
+    let dir = temp("pq");
+    let columns = vec![
+        Column {
+            name: "TimeGenerated".into(),
+            ty: ScalarType::DateTime,
+        },
+        Column {
+            name: "Name".into(),
+            ty: ScalarType::String,
+        },
+        Column {
+            name: "Id".into(),
+            ty: ScalarType::Guid,
+        },
+        Column {
+            name: "Bag".into(),
+            ty: ScalarType::Dynamic,
+        },
+    ];
+    let schema = kqlite_engine::types::arrow_schema(&columns);
+    let path = dir.join("Events.parquet");
+    let mut sink = source::ParquetSink::create(&columns, &path).expect("create");
+    // 300,000 rows one second apart from 2024-01-01: three row groups of
+    // at most 131,072 rows.
+    const START: i64 = 1_704_067_200_000_000_000;
+    let total = 300_000i64;
+    for chunk in (0..total).collect::<Vec<_>>().chunks(50_000) {
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(
+                TimestampNanosecondArray::from(
+                    chunk
+                        .iter()
+                        .map(|i| START + i * 1_000_000_000)
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
+            ),
+            Arc::new(StringArray::from_iter_values(
+                chunk.iter().map(|i| format!("n{i}")),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                chunk
+                    .iter()
+                    .map(|i| format!("00000000-0000-0000-0000-{i:012}")),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                chunk.iter().map(|i| format!("{{\"k\":{i}}}")),
+            )),
+        ];
+        sink.write(&RecordBatch::try_new(schema.clone(), arrays).expect("batch"))
+            .expect("write");
+    }
+    assert_eq!(sink.close().expect("close"), 300_000);
+
+    let tables = source::open_parquet(None, &path)
+        .expect("opens")
+        .expect("kqlite's own Parquet is read while the query runs");
+    let t = &tables[0];
+    assert_eq!(t.schema.name, "Events");
+    assert_eq!(
+        t.schema.columns, columns,
+        "types as written, guid and dynamic kept"
+    );
+    assert_eq!(t.rows, 300_000);
+    let mut session = Session::new().expect("session");
+    session.register_provider(t.schema.clone(), t.provider.clone());
+    // The last 10 seconds: 2024-01-01 + 299,990 s = 2024-01-04T11:19:50Z.
+    let q = "Events | where TimeGenerated >= datetime(2024-01-04T11:19:50Z) \
+             | summarize n = count(), first = min(Name), k = sum(tolong(Bag.k)), g = min(tostring(Id))";
+    assert_eq!(
+        rows(&session, q),
+        vec![
+            r#"{"n":10,"first":"n299990","k":2999945,"g":"00000000-0000-0000-0000-000000299990"}"#
+                .to_string()
+        ]
+    );
+
+    // The same scan through DataFusion directly: the Parquet scan's own
+    // metrics say how many row groups its statistics let it skip.
+    use kqlite_engine::datafusion::common::{Column as DfColumn, ScalarValue};
+    use kqlite_engine::datafusion::logical_expr::{Expr, lit};
+    let ctx = kqlite_engine::datafusion::prelude::SessionContext::new();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let pruned = rt.block_on(async {
+        let bound = lit(ScalarValue::TimestampNanosecond(
+            Some(START + 299_990 * 1_000_000_000),
+            Some("UTC".into()),
+        ));
+        let df = ctx
+            .read_table(t.provider.clone())
+            .expect("table")
+            .filter(Expr::Column(DfColumn::from_name("TimeGenerated")).gt_eq(bound))
+            .expect("filter");
+        let plan = df.create_physical_plan().await.expect("plan");
+        kqlite_engine::datafusion::physical_plan::collect(plan.clone(), ctx.task_ctx())
+            .await
+            .expect("runs");
+        kqlite_engine::datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+            plan.as_ref(),
+        )
+        .indent(true)
+        .to_string()
+    });
+    // Only the third row group (rows 262,144..299,999) can hold the last
+    // ten seconds.
+    assert!(
+        pruned.contains("row_groups_pruned_statistics=3 total → 1 matched"),
+        "{pruned}"
+    );
+}

@@ -21,6 +21,7 @@ mod csv;
 mod input;
 mod json;
 mod lazy;
+mod parquet_lazy;
 mod response;
 mod scan;
 
@@ -35,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use lazy::{LazyFile, LazyJsonTable, ReadCounters, Skipped, open_lazy};
+pub use parquet_lazy::{LazyParquet, ParquetSink, open_parquet};
 
 /// Whether JSON text is in the compact form kqlite stores dynamic values
 /// in (what serde_json writes), so it can be written out as it is.
@@ -729,25 +731,11 @@ fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
 /// dynamic columns are JSON text tagged `arrow.json`, so reading the file
 /// back gives the same KQL types even without a schema.
 pub fn write_parquet(table: &LoadedTable, path: &Path) -> Result<()> {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::basic::{Compression, ZstdLevel};
-    use datafusion::parquet::file::properties::WriterProperties;
-    let schema = crate::types::arrow_schema(&table.schema.columns);
-    let level = ZstdLevel::try_new(3).map_err(|e| data_error(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(level))
-        .build();
-    let file = std::fs::File::create(path).map_err(|e| data_error(path, e))?;
-    let mut writer =
-        ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| data_error(path, e))?;
+    let mut sink = ParquetSink::create(&table.schema.columns, path)?;
     for b in &table.batches {
-        let b = b
-            .clone()
-            .with_schema(schema.clone())
-            .map_err(|e| data_error(path, e))?;
-        writer.write(&b).map_err(|e| data_error(path, e))?;
+        sink.write(b)?;
     }
-    writer.close().map_err(|e| data_error(path, e))?;
+    sink.close()?;
     Ok(())
 }
 
