@@ -10,18 +10,66 @@ const TICKS_PER_SECOND: i64 = 10_000_000;
 /// seven fractional digits (KQL's 100 ns ticks): `2024-01-01T00:00:00Z`,
 /// `2024-01-01T10:00:00.1234567Z`.
 pub fn datetime(nanos: i64) -> String {
+    let mut out = Vec::with_capacity(28);
+    write_datetime(nanos, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`datetime`] appended to a byte buffer, without allocating.
+pub fn write_datetime(nanos: i64, out: &mut Vec<u8>) {
+    use chrono::{Datelike, Timelike};
     let secs = nanos.div_euclid(1_000_000_000);
     let sub = nanos.rem_euclid(1_000_000_000);
-    let Some(dt) = DateTime::from_timestamp(secs, 0) else {
-        return format!("{nanos}ns");
+    let dt = match DateTime::from_timestamp(secs, 0) {
+        Some(dt) if (0..=9999).contains(&dt.year()) => dt,
+        _ => {
+            out.extend_from_slice(format!("{nanos}ns").as_bytes());
+            return;
+        }
     };
-    let base = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let year = dt.year() as u32;
+    let two = |v: u32| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+    let (m, d, h, mi, s) = (
+        two(dt.month()),
+        two(dt.day()),
+        two(dt.hour()),
+        two(dt.minute()),
+        two(dt.second()),
+    );
+    out.extend_from_slice(&[
+        b'0' + (year / 1000) as u8,
+        b'0' + (year / 100 % 10) as u8,
+        b'0' + (year / 10 % 10) as u8,
+        b'0' + (year % 10) as u8,
+        b'-',
+        m[0],
+        m[1],
+        b'-',
+        d[0],
+        d[1],
+        b'T',
+        h[0],
+        h[1],
+        b':',
+        mi[0],
+        mi[1],
+        b':',
+        s[0],
+        s[1],
+    ]);
     let ticks = sub / NANOS_PER_TICK;
-    if ticks == 0 {
-        return format!("{base}Z");
+    if ticks > 0 {
+        let mut frac = [b'0'; 7];
+        let mut t = ticks;
+        for c in frac.iter_mut().rev() {
+            *c = b'0' + (t % 10) as u8;
+            t /= 10;
+        }
+        let keep = frac.iter().rposition(|&c| c != b'0').map_or(0, |i| i + 1);
+        out.push(b'.');
+        out.extend_from_slice(&frac[..keep]);
     }
-    let frac = format!("{ticks:07}");
-    format!("{base}.{}Z", frac.trim_end_matches('0'))
+    out.push(b'Z');
 }
 
 /// A timespan (nanoseconds) in Kusto's form `[-][d.]hh:mm:ss[.fffffff]`:
@@ -82,6 +130,26 @@ mod tests {
             "2024-01-01T00:00:00.5Z"
         );
         assert_eq!(datetime(-SEC), "1969-12-31T23:59:59Z");
+        // The digit writer agrees with chrono's formatter across the range
+        // kqlite holds (1677..2262), fractions included.
+        let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = x % (9_000_000_000 * SEC);
+            let by_chrono = {
+                let dt = DateTime::from_timestamp(n.div_euclid(SEC), 0).unwrap();
+                let ticks = n.rem_euclid(SEC) / 100;
+                let base = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+                if ticks == 0 {
+                    format!("{base}Z")
+                } else {
+                    format!("{base}.{}Z", format!("{ticks:07}").trim_end_matches('0'))
+                }
+            };
+            assert_eq!(datetime(n), by_chrono, "{n}");
+        }
     }
 
     #[test]

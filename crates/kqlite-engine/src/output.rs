@@ -220,12 +220,15 @@ impl BatchWriter {
             Encoding::Json => w.write_all(b"[").map_err(io),
             Encoding::Ndjson => Ok(()),
             Encoding::Csv => {
-                let header: Vec<String> = self
-                    .columns
-                    .iter()
-                    .map(|c| csv_quoted(&c.name).into_owned())
-                    .collect();
-                writeln!(w, "{}", header.join(",")).map_err(io)
+                let mut buf = Vec::new();
+                for (i, c) in self.columns.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    csv_field(&c.name, &mut buf);
+                }
+                buf.push(b'\n');
+                w.write_all(&buf).map_err(io)
             }
         }
     }
@@ -235,44 +238,55 @@ impl BatchWriter {
         batch: &datafusion::arrow::record_batch::RecordBatch,
         w: &mut dyn Write,
     ) -> Result<()> {
+        let mut buf = Vec::with_capacity(1 << 16);
+        self.encode(batch, &mut buf)?;
+        w.write_all(&buf).map_err(io)
+    }
+
+    /// Encodes a batch's rows onto `buf`.
+    pub fn encode(
+        &mut self,
+        batch: &datafusion::arrow::record_batch::RecordBatch,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
         let arrays: Vec<ArrayRef> = self
             .columns
             .iter()
             .enumerate()
             .map(|(i, c)| normalised(batch.column(i), c.ty))
             .collect::<Result<_>>()?;
-        let mut text = String::new();
+        let cols: Vec<Typed> = arrays
+            .iter()
+            .zip(&self.columns)
+            .map(|(a, c)| Typed::of(a, c.ty))
+            .collect();
         for row in 0..batch.num_rows() {
             match self.encoding {
                 Encoding::Json | Encoding::Ndjson => {
                     if self.encoding == Encoding::Json && self.rows > 0 {
-                        w.write_all(b",").map_err(io)?;
+                        buf.push(b',');
                     }
-                    w.write_all(b"{").map_err(io)?;
-                    for (i, (a, c)) in arrays.iter().zip(&self.columns).enumerate() {
+                    buf.push(b'{');
+                    for (i, c) in cols.iter().enumerate() {
                         if i > 0 {
-                            w.write_all(b",").map_err(io)?;
+                            buf.push(b',');
                         }
-                        w.write_all(self.keys[i].as_bytes()).map_err(io)?;
-                        json_cell(a, row, c.ty, &mut text, w)?;
+                        buf.extend_from_slice(self.keys[i].as_bytes());
+                        c.json(row, buf)?;
                     }
-                    w.write_all(if self.encoding == Encoding::Ndjson {
-                        b"}\n"
-                    } else {
-                        b"}"
-                    })
-                    .map_err(io)?;
+                    buf.push(b'}');
+                    if self.encoding == Encoding::Ndjson {
+                        buf.push(b'\n');
+                    }
                 }
                 Encoding::Csv => {
-                    for (i, (a, c)) in arrays.iter().zip(&self.columns).enumerate() {
+                    for (i, c) in cols.iter().enumerate() {
                         if i > 0 {
-                            w.write_all(b",").map_err(io)?;
+                            buf.push(b',');
                         }
-                        text.clear();
-                        csv_cell(a, row, c.ty, &mut text)?;
-                        w.write_all(csv_quoted(&text).as_bytes()).map_err(io)?;
+                        c.csv(row, buf)?;
                     }
-                    w.write_all(b"\n").map_err(io)?;
+                    buf.push(b'\n');
                 }
             }
             self.rows += 1;
@@ -288,109 +302,149 @@ impl BatchWriter {
     }
 }
 
-fn csv_quoted(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
+/// A result column, downcast once per batch.
+enum Typed<'a> {
+    /// string, guid or dynamic JSON text (the KQL type says which).
+    Text(&'a datafusion::arrow::array::StringArray, ScalarType),
+    Long(&'a Int64Array),
+    Int(&'a Int32Array),
+    Real(&'a Float64Array),
+    Bool(&'a BooleanArray),
+    Time(&'a TimestampNanosecondArray),
+    /// Anything else, through the general cell conversion.
+    Other(&'a ArrayRef, ScalarType),
 }
 
-/// The stored text of a dynamic value as JSON to write: as it is when it
-/// is already in compact form, else re-encoded (and checked).
-fn dynamic_json(text: &str) -> Result<std::borrow::Cow<'_, str>> {
-    if crate::source::canonical_json(text.as_bytes()) {
-        return Ok(text.into());
+impl<'a> Typed<'a> {
+    fn of(a: &'a ArrayRef, ty: ScalarType) -> Typed<'a> {
+        let any = a.as_any();
+        let typed = match ty {
+            ScalarType::String | ScalarType::Guid | ScalarType::Dynamic => any
+                .downcast_ref::<datafusion::arrow::array::StringArray>()
+                .map(|x| Typed::Text(x, ty)),
+            ScalarType::Long => any.downcast_ref::<Int64Array>().map(Typed::Long),
+            ScalarType::Int => any.downcast_ref::<Int32Array>().map(Typed::Int),
+            ScalarType::Real => any.downcast_ref::<Float64Array>().map(Typed::Real),
+            ScalarType::Bool => any.downcast_ref::<BooleanArray>().map(Typed::Bool),
+            ScalarType::DateTime => any
+                .downcast_ref::<TimestampNanosecondArray>()
+                .map(Typed::Time),
+            _ => None,
+        };
+        typed.unwrap_or(Typed::Other(a, ty))
     }
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| Error::Execution(format!("invalid dynamic value: {e}")))?;
-    Ok(v.to_string().into())
-}
 
-/// One value as JSON.
-fn json_cell(
-    a: &ArrayRef,
-    row: usize,
-    ty: ScalarType,
-    scratch: &mut String,
-    w: &mut dyn Write,
-) -> Result<()> {
-    use std::fmt::Write as _;
-    match ty {
-        ScalarType::String | ScalarType::Guid if !a.is_null(row) => {
-            let s = str_at(a, row).ok_or_else(|| unexpected(a, ty))?;
-            serde_json::to_writer(&mut *w, s).map_err(io)
-        }
-        ScalarType::Dynamic if !a.is_null(row) => {
-            let s = str_at(a, row).ok_or_else(|| unexpected(a, ty))?;
-            w.write_all(dynamic_json(s)?.as_bytes()).map_err(io)
-        }
-        ScalarType::Long if !a.is_null(row) => {
-            let v = a
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .ok_or_else(|| unexpected(a, ty))?
-                .value(row);
-            scratch.clear();
-            let _ = write!(scratch, "{v}");
-            w.write_all(scratch.as_bytes()).map_err(io)
-        }
-        _ => {
-            let v = cell(a, row, ty)?;
-            serde_json::to_writer(&mut *w, &v).map_err(io)
+    fn is_null(&self, row: usize) -> bool {
+        match self {
+            Typed::Text(a, _) => a.is_null(row),
+            Typed::Long(a) => a.is_null(row),
+            Typed::Int(a) => a.is_null(row),
+            Typed::Real(a) => a.is_null(row),
+            Typed::Bool(a) => a.is_null(row),
+            Typed::Time(a) => a.is_null(row),
+            Typed::Other(a, _) => a.is_null(row),
         }
     }
-}
 
-/// One value as CSV text (before quoting).
-fn csv_cell(a: &ArrayRef, row: usize, ty: ScalarType, out: &mut String) -> Result<()> {
-    use std::fmt::Write as _;
-    if a.is_null(row) {
-        return Ok(());
-    }
-    match ty {
-        ScalarType::String | ScalarType::Guid => {
-            out.push_str(str_at(a, row).ok_or_else(|| unexpected(a, ty))?);
+    /// One value as JSON. Dynamic values are stored as compact JSON text
+    /// (types.rs), so they are written as they are.
+    fn json(&self, row: usize, buf: &mut Vec<u8>) -> Result<()> {
+        use std::io::Write as _;
+        if self.is_null(row) {
+            let none: &[u8] = match self {
+                // KQL strings are never null; a null guid is null.
+                Typed::Text(_, ScalarType::String) => b"\"\"",
+                _ => b"null",
+            };
+            buf.extend_from_slice(none);
+            return Ok(());
         }
-        ScalarType::Dynamic => {
-            let s = str_at(a, row).ok_or_else(|| unexpected(a, ty))?;
-            if s.starts_with('"') {
-                // A string value: its text, unquoted.
-                let v: Value = serde_json::from_str(s)
-                    .map_err(|e| Error::Execution(format!("invalid dynamic value: {e}")))?;
-                out.push_str(&text(&v));
-            } else {
-                out.push_str(&dynamic_json(s)?);
+        match self {
+            Typed::Text(a, ScalarType::Dynamic) => buf.extend_from_slice(a.value(row).as_bytes()),
+            Typed::Text(a, _) => serde_json::to_writer(&mut *buf, a.value(row)).map_err(io)?,
+            Typed::Long(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
+            Typed::Int(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
+            Typed::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
+            Typed::Time(a) => {
+                buf.push(b'"');
+                format::write_datetime(a.value(row), buf);
+                buf.push(b'"');
+            }
+            Typed::Real(a) => real_json(a.value(row), buf)?,
+            Typed::Other(a, ty) => {
+                serde_json::to_writer(&mut *buf, &cell(a, row, *ty)?).map_err(io)?
             }
         }
-        ScalarType::Long => {
-            let v = a
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .ok_or_else(|| unexpected(a, ty))?
-                .value(row);
-            let _ = write!(out, "{v}");
+        Ok(())
+    }
+
+    /// One value as a CSV field (quoted when it must be).
+    fn csv(&self, row: usize, buf: &mut Vec<u8>) -> Result<()> {
+        use std::io::Write as _;
+        if self.is_null(row) {
+            return Ok(());
         }
-        _ => out.push_str(&text(&cell(a, row, ty)?)),
+        match self {
+            Typed::Text(a, ScalarType::Dynamic) => {
+                let s = a.value(row);
+                if s.starts_with('"') {
+                    // A string value: its text, unquoted.
+                    let v: String = serde_json::from_str(s)
+                        .map_err(|e| Error::Execution(format!("invalid dynamic value: {e}")))?;
+                    csv_field(&v, buf);
+                } else {
+                    csv_field(s, buf);
+                }
+            }
+            Typed::Text(a, _) => csv_field(a.value(row), buf),
+            Typed::Long(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
+            Typed::Int(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
+            Typed::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
+            Typed::Time(a) => format::write_datetime(a.value(row), buf),
+            Typed::Real(a) => {
+                let v = a.value(row);
+                if v.is_finite() {
+                    real_json(v, buf)?;
+                } else {
+                    csv_field(&text(&cell_real(v)), buf);
+                }
+            }
+            Typed::Other(a, ty) => csv_field(&text(&cell(a, row, *ty)?), buf),
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-fn str_at(a: &ArrayRef, row: usize) -> Option<&str> {
-    match a.data_type() {
-        DataType::Utf8 => Some(a.as_string::<i32>().value(row)),
-        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(row)),
-        DataType::Utf8View => Some(a.as_string_view().value(row)),
-        _ => None,
+/// A real as JSON: a number, or "NaN" / "Infinity" / "-Infinity".
+fn real_json(v: f64, buf: &mut Vec<u8>) -> Result<()> {
+    serde_json::to_writer(&mut *buf, &cell_real(v)).map_err(io)
+}
+
+fn cell_real(v: f64) -> Value {
+    match Number::from_f64(v) {
+        Some(n) => Value::Number(n),
+        None if v.is_nan() => Value::String("NaN".into()),
+        None if v > 0.0 => Value::String("Infinity".into()),
+        None => Value::String("-Infinity".into()),
     }
 }
 
-fn unexpected(a: &ArrayRef, ty: ScalarType) -> Error {
-    Error::Execution(format!(
-        "unexpected {} column for KQL type {}",
-        a.data_type(),
-        ty.name()
-    ))
+/// RFC 4180: a field holding `,`, `"` or a line break is quoted, with
+/// `"` doubled.
+fn csv_field(s: &str, buf: &mut Vec<u8>) {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+        buf.extend_from_slice(b);
+        return;
+    }
+    buf.push(b'"');
+    for &c in b {
+        if c == b'"' {
+            buf.push(b'"');
+        }
+        buf.push(c);
+    }
+    buf.push(b'"');
 }
 
 fn io(e: impl std::fmt::Display) -> Error {

@@ -13,6 +13,14 @@
 //! | guid     | Utf8                                    |
 //! | dynamic  | Utf8 holding JSON text, tagged `arrow.json` |
 //!
+//! Dynamic text is always in one compact form: what serde_json writes
+//! (no blanks, keys in their order, no repeated keys, `1.5` not `1.50`).
+//! Every producer keeps it so: the readers convert (or keep text already
+//! in that form, `source::canonical_json`), functions write with
+//! serde_json or slice values out of such text, and Parquet from other
+//! tools is re-encoded when read. Output writes the text as it is, and
+//! equal values have equal text.
+//!
 //! Arrow cannot tell `string` from `guid` or `dynamic` reliably (field
 //! metadata does not survive every plan rewrite), so the planner keeps the KQL
 //! type of every column itself; this module is the one place that maps the two.

@@ -143,12 +143,13 @@ pub(crate) fn mv_items(
     limit: i64,
 ) -> Option<Vec<Option<String>>> {
     let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-    // An array in the stored compact form: its elements are slices of it.
+    // Dynamic text is kept in one compact form (types.rs): an array's
+    // elements are slices of it.
     if let Some(text) = json
         && text.starts_with('[')
-        && crate::source::canonical_json(text.as_bytes())
+        && let Some(items) = array_items(text, cap)
     {
-        return array_items(text, cap);
+        return Some(items);
     }
     let v = parse(json)?;
     let items: Vec<Value> = match v {
@@ -191,6 +192,7 @@ fn array_items(text: &str, cap: usize) -> Option<Vec<Option<String>>> {
         }
         more = j.array_step().ok()?;
     }
+    j.finish().ok()?;
     Some(out)
 }
 

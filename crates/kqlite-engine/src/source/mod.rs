@@ -802,6 +802,13 @@ fn parquet_table(
                         .map_err(|e| data_error(&path, format!("column `{}`: {e}", c.name)))?,
                     None => new_null_array(&want, b.num_rows()),
                 };
+                // Dynamic text in kqlite's one compact form (types.rs).
+                let a = if c.ty == ScalarType::Dynamic {
+                    compact_json_column(&a)
+                        .map_err(|e| data_error(&path, format!("column `{}`: {e}", c.name)))?
+                } else {
+                    a
+                };
                 let a = if c.ty == ScalarType::String && a.null_count() > 0 {
                     let s = a
                         .as_any()
@@ -831,6 +838,35 @@ fn parquet_table(
         inferred,
         sources: Vec::new(),
     })
+}
+
+/// A column of JSON text re-encoded where it is not already in the
+/// compact form dynamic values are kept in; text that is not JSON is an
+/// error.
+fn compact_json_column(
+    a: &datafusion::arrow::array::ArrayRef,
+) -> std::result::Result<datafusion::arrow::array::ArrayRef, String> {
+    use datafusion::arrow::array::{Array, StringArray};
+    let s = a
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or("a dynamic column must hold text")?;
+    if s.iter().flatten().all(|t| canonical_json(t.as_bytes())) {
+        return Ok(a.clone());
+    }
+    let mut out = Vec::with_capacity(s.len());
+    for (row, t) in s.iter().enumerate() {
+        out.push(match t {
+            None => None,
+            Some(t) if canonical_json(t.as_bytes()) => Some(t.to_string()),
+            Some(t) => {
+                let v: Value = serde_json::from_str(t)
+                    .map_err(|e| format!("row {}: not JSON text: {e}", row + 1))?;
+                (!v.is_null()).then(|| v.to_string())
+            }
+        });
+    }
+    Ok(std::sync::Arc::new(StringArray::from(out)))
 }
 
 #[cfg(test)]
