@@ -3,7 +3,7 @@
 
 use super::kernels::*;
 use super::{I64, Register, UTF8};
-use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
 use serde_json::Value;
 
 pub(crate) fn parse(text: Option<&str>) -> Option<Value> {
@@ -24,6 +24,146 @@ fn emit(v: Option<&Value>) -> Option<String> {
 /// the property is null. Dynamic values are stored as compact JSON, so the
 /// slice is the value's compact text.
 pub(crate) fn raw_property<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    match compact_member(text.as_bytes(), key.as_bytes()) {
+        Scan::Found(s, e) => text.get(s..e).filter(|v| *v != "null"),
+        Scan::Absent => None,
+        Scan::Unsure => raw_property_checked(text, key),
+    }
+}
+
+/// What the compact scan found.
+enum Scan {
+    Found(usize, usize),
+    Absent,
+    /// Not in the compact form, or a key with escapes: ask jiter.
+    Unsure,
+}
+
+/// The value span of `key` in a compact JSON object (types.rs: no
+/// blanks, unique keys), found by a structural scan that decodes nothing.
+fn compact_member(b: &[u8], key: &[u8]) -> Scan {
+    if b.first() != Some(&b'{') {
+        return if b
+            .first()
+            .is_some_and(|c| matches!(c, b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'))
+        {
+            Scan::Absent
+        } else {
+            Scan::Unsure
+        };
+    }
+    let mut i = 1;
+    if b.get(i) == Some(&b'}') {
+        return Scan::Absent;
+    }
+    // The last value of the key (as serde_json keeps a repeated key; the
+    // compact form has none, but the scan does not rely on it).
+    let mut found = None;
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return Scan::Unsure;
+        }
+        let Some(kend) = string_end(b, i) else {
+            return Scan::Unsure;
+        };
+        let raw_key = &b[i + 1..kend - 1];
+        if raw_key.contains(&b'\\') {
+            return Scan::Unsure;
+        }
+        i = kend;
+        if b.get(i) != Some(&b':') {
+            return Scan::Unsure;
+        }
+        let start = i + 1;
+        let Some(end) = value_end(b, start) else {
+            return Scan::Unsure;
+        };
+        if raw_key == key {
+            found = Some((start, end));
+        }
+        match b.get(end) {
+            Some(b',') => i = end + 1,
+            Some(b'}') if end + 1 == b.len() => {
+                return found.map_or(Scan::Absent, |(s, e)| Scan::Found(s, e));
+            }
+            _ => return Scan::Unsure,
+        }
+    }
+}
+
+/// The index after the string starting at `b[i] == '"'`.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            b'"' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// The index after the compact JSON value starting at `b[i]`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        _ => {
+            let n = b[i..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']'))
+                .unwrap_or(b.len() - i);
+            (n > 0).then_some(i + n)
+        }
+    }
+}
+
+/// The elements of a compact JSON array as spans; None when `b` is not
+/// one.
+fn compact_elements(b: &[u8]) -> Option<Vec<(usize, usize)>> {
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut i = 1;
+    if b.get(i) == Some(&b']') {
+        return (b.len() == 2).then_some(out);
+    }
+    loop {
+        let end = value_end(b, i)?;
+        out.push((i, end));
+        match b.get(end) {
+            Some(b',') => i = end + 1,
+            Some(b']') => return (end + 1 == b.len()).then_some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// [`raw_property`] for text that may not be in the compact form.
+fn raw_property_checked<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     use jiter::{Jiter, Peek};
     let mut j = Jiter::new(text.as_bytes());
     if j.peek().ok()? != Peek::Object {
@@ -82,11 +222,15 @@ pub(crate) fn register(r: &mut Register<'_>) {
     // a non-object, is null.
     r("kql_dyn_get_key", vec![vec![UTF8, UTF8]], UTF8, |a| {
         let (d, k) = (strs(&a[0])?, strs(&a[1])?);
-        Ok(string_array(
-            (0..d.len())
-                .map(|i| raw_property(get(d, i)?, get(k, i)?).map(str::to_string))
-                .collect(),
-        ))
+        let mut out = StringBuilder::with_capacity(d.len(), d.len() * 16);
+        for i in 0..d.len() {
+            out.append_option(
+                get(d, i)
+                    .zip(get(k, i))
+                    .and_then(|(d, k)| raw_property(d, k)),
+            );
+        }
+        Ok(std::sync::Arc::new(out.finish()) as ArrayRef)
     });
     // d[i]: out of range or not an array is null.
     r("kql_dyn_get_index", vec![vec![UTF8, I64]], UTF8, |a| {
@@ -145,6 +289,17 @@ pub(crate) fn mv_items(
     let cap = usize::try_from(limit).unwrap_or(usize::MAX);
     // Dynamic text is kept in one compact form (types.rs): an array's
     // elements are slices of it.
+    if let Some(text) = json
+        && let Some(spans) = compact_elements(text.as_bytes())
+    {
+        return Some(
+            spans
+                .into_iter()
+                .take(cap)
+                .map(|(s, e)| text.get(s..e).filter(|v| *v != "null").map(str::to_string))
+                .collect(),
+        );
+    }
     if let Some(text) = json
         && text.starts_with('[')
         && let Some(items) = array_items(text, cap)
@@ -707,7 +862,53 @@ pub(crate) fn register_json(r: &mut Register<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{raw_element, raw_property};
+    use super::{raw_element, raw_property, raw_property_checked};
+
+    #[test]
+    fn compact_scan_agrees_with_jiter() {
+        // Compact text as serde_json writes it, nested every way.
+        let docs = [
+            r#"{"a":1,"b":{"c":[1,2,{"d":"x}"}],"e":"]"},"f":"q\"uote","g":null,"h":[],"i":{},"j":-5,"k":true}"#,
+            r#"{"$id":"2","Type":"file","Name":"a,b}.txt","UPNSuffix":"x.com"}"#,
+            r#"{}"#,
+            r#"[{"a":1}]"#,
+            r#""text""#,
+            r#"{"a":{"a":{"a":1}},"b":"a"}"#,
+        ];
+        for d in docs {
+            let v: serde_json::Value = serde_json::from_str(d).unwrap();
+            assert_eq!(v.to_string(), d, "compact form");
+            for k in [
+                "a",
+                "b",
+                "c",
+                "d",
+                "e",
+                "f",
+                "g",
+                "h",
+                "i",
+                "j",
+                "k",
+                "$id",
+                "Type",
+                "Name",
+                "UPNSuffix",
+                "zz",
+            ] {
+                assert_eq!(raw_property(d, k), raw_property_checked(d, k), "{d} . {k}");
+            }
+        }
+        // mv-expand items from the compact scan and from serde agree.
+        let arr = r#"[{"a":[1,{"b":"]"}]},null,"s",3,[],{}]"#;
+        let fast = super::mv_items(Some(arr), false, -1).unwrap();
+        let items: Vec<serde_json::Value> = serde_json::from_str(arr).unwrap();
+        let slow: Vec<Option<String>> = items
+            .iter()
+            .map(|v| (!v.is_null()).then(|| v.to_string()))
+            .collect();
+        assert_eq!(fast, slow);
+    }
 
     #[test]
     fn property_slices() {

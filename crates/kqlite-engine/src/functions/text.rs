@@ -97,11 +97,11 @@ pub(crate) fn register(r: &mut Register<'_>) {
     });
     r("kql_dynamic_tostring", vec![vec![UTF8]], UTF8, |a| {
         let s = strs(&a[0])?;
-        Ok(string_array(
-            (0..s.len())
-                .map(|i| Some(get(s, i).map(dynamic_text).unwrap_or_default()))
-                .collect(),
-        ))
+        let mut out = datafusion::arrow::array::StringBuilder::with_capacity(s.len(), s.len() * 16);
+        for i in 0..s.len() {
+            out.append_value(get(s, i).map(dynamic_text).unwrap_or_default());
+        }
+        Ok(std::sync::Arc::new(out.finish()) as datafusion::arrow::array::ArrayRef)
     });
     r("kql_tolong", vec![vec![UTF8]], I64, |a| {
         let s = strs(&a[0])?;
@@ -554,12 +554,24 @@ pub(crate) fn index_of_seq<T: PartialEq>(
 
 /// `tostring` of a dynamic value held as JSON text: strings lose their
 /// quotes, null becomes "", everything else is compact JSON.
-pub(crate) fn dynamic_text(json: &str) -> String {
+pub(crate) fn dynamic_text(json: &str) -> std::borrow::Cow<'_, str> {
+    // Dynamic text is compact JSON (types.rs): a string without escapes
+    // is its inside; an object, array, number or bool is its own text.
+    let b = json.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' && !b.contains(&b'\\') {
+        return json[1..json.len() - 1].into();
+    }
+    if matches!(
+        b.first(),
+        Some(b'{' | b'[' | b't' | b'f' | b'-' | b'0'..=b'9')
+    ) {
+        return json.into();
+    }
     match serde_json::from_str::<Value>(json) {
-        Ok(Value::String(s)) => s,
-        Ok(Value::Null) => String::new(),
-        Ok(v) => v.to_string(),
-        Err(_) => json.to_string(),
+        Ok(Value::String(s)) => s.into(),
+        Ok(Value::Null) => "".into(),
+        Ok(v) => v.to_string().into(),
+        Err(_) => json.into(),
     }
 }
 
