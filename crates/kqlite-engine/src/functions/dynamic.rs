@@ -232,6 +232,19 @@ pub(crate) fn register(r: &mut Register<'_>) {
         }
         Ok(std::sync::Arc::new(out.finish()) as ArrayRef)
     });
+    // tostring(d.Name) in one step (the planner folds the two): the
+    // member's text, "" when absent.
+    r("kql_dyn_get_text", vec![vec![UTF8, UTF8]], UTF8, |a| {
+        let (d, k) = (strs(&a[0])?, strs(&a[1])?);
+        let mut out = StringBuilder::with_capacity(d.len(), d.len() * 16);
+        for i in 0..d.len() {
+            let member = get(d, i)
+                .zip(get(k, i))
+                .and_then(|(d, k)| raw_property(d, k));
+            out.append_value(member.map(super::text::dynamic_text).unwrap_or_default());
+        }
+        Ok(std::sync::Arc::new(out.finish()) as ArrayRef)
+    });
     // d[i]: out of range or not an array is null.
     r("kql_dyn_get_index", vec![vec![UTF8, I64]], UTF8, |a| {
         let (d, k) = (strs(&a[0])?, longs(&a[1])?);
@@ -245,25 +258,26 @@ pub(crate) fn register(r: &mut Register<'_>) {
     // JSON becomes a dynamic string holding it; "" is null.
     r("kql_parse_json", vec![vec![UTF8]], UTF8, |a| {
         let s = strs(&a[0])?;
-        Ok(string_array(
-            (0..s.len())
-                .map(|i| {
-                    let text = get(s, i)?;
-                    if text.is_empty() || text == "null" {
-                        return None;
-                    }
-                    // Text already in the stored compact form is the value.
-                    if crate::source::canonical_json(text.as_bytes()) {
-                        return Some(text.to_string());
-                    }
-                    match serde_json::from_str::<Value>(text) {
-                        Ok(Value::Null) => None,
-                        Ok(v) => Some(v.to_string()),
-                        Err(_) => Some(Value::String(text.to_string()).to_string()),
-                    }
-                })
-                .collect(),
-        ))
+        let mut out = StringBuilder::with_capacity(s.len(), s.value_data().len());
+        for i in 0..s.len() {
+            let Some(text) = get(s, i) else {
+                out.append_null();
+                continue;
+            };
+            if text.is_empty() || text == "null" {
+                out.append_null();
+            } else if crate::source::canonical_json(text.as_bytes()) {
+                // Text already in the stored compact form is the value.
+                out.append_value(text);
+            } else {
+                match serde_json::from_str::<Value>(text) {
+                    Ok(Value::Null) => out.append_null(),
+                    Ok(v) => out.append_value(v.to_string()),
+                    Err(_) => out.append_value(Value::String(text.to_string()).to_string()),
+                }
+            }
+        }
+        Ok(std::sync::Arc::new(out.finish()) as ArrayRef)
     });
     // array_length page: null when the value is not an array.
     r("kql_array_length", vec![vec![UTF8]], I64, |a| {
@@ -373,6 +387,18 @@ pub(crate) fn register_mv(r: &mut Register<'_>) {
             let mut b = ListBuilder::new(StringBuilder::new());
             for i in 0..d.len() {
                 let lim = get_i64(limit, i).unwrap_or(-1);
+                // A compact array: its elements straight into the list.
+                if let Some(text) = get(d, i)
+                    && let Some(spans) = compact_elements(text.as_bytes())
+                {
+                    let cap = usize::try_from(lim).unwrap_or(usize::MAX);
+                    for (s, e) in spans.into_iter().take(cap) {
+                        b.values()
+                            .append_option(text.get(s..e).filter(|v| *v != "null"));
+                    }
+                    b.append(true);
+                    continue;
+                }
                 match mv_items(get(d, i), as_array.is_valid(i) && as_array.value(i), lim) {
                     None => b.append_null(),
                     Some(items) => {

@@ -46,7 +46,14 @@ pub(crate) fn register(r: &mut Register<'_>) {
         str2_bool(a, |s, t| s.ends_with(t))
     });
     r("kql_equals_ci", s2(), BOOL, |a| {
-        str2_bool(a, |s, t| s == t || lower(s) == lower(t))
+        str2_bool(a, |s, t| {
+            s == t
+                || if s.is_ascii() && t.is_ascii() {
+                    s.eq_ignore_ascii_case(t)
+                } else {
+                    lower(s) == lower(t)
+                }
+        })
     });
     r(
         "kql_substring",

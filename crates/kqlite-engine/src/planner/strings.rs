@@ -27,7 +27,13 @@ pub(crate) fn to_text(x: Expr, ty: ScalarType) -> Expr {
     match ty {
         ScalarType::String => x,
         ScalarType::Guid => or_empty(x),
-        ScalarType::Dynamic => functions::call("kql_dynamic_tostring", vec![x]),
+        ScalarType::Dynamic => match x {
+            // tostring(d.Name): one pass over d instead of two.
+            Expr::ScalarFunction(f) if f.func.name() == "kql_dyn_get_key" => {
+                functions::call("kql_dyn_get_text", f.args)
+            }
+            x => functions::call("kql_dynamic_tostring", vec![x]),
+        },
         ScalarType::Real => functions::call("kql_real_tostring", vec![x]),
         ScalarType::DateTime => functions::call("kql_datetime_tostring", vec![x]),
         ScalarType::Timespan => functions::call("kql_timespan_tostring", vec![x]),

@@ -1135,15 +1135,23 @@ fn walk_unique<'t>(j: &mut Jiter<'t>, depth: usize) -> Option<()> {
                     .unwrap_or(s);
                 s.strip_suffix(b":").unwrap_or(s)
             };
-            let mut keys: Vec<&'t [u8]> = Vec::new();
+            // Most objects have a few keys: a fixed array, then a Vec.
+            let mut few: [&'t [u8]; 16] = [&[]; 16];
+            let mut n = 0usize;
+            let mut more_keys: Vec<&'t [u8]> = Vec::new();
             let mut start = j.current_index();
             let mut more = j.known_object().ok()?.is_some();
             while more {
                 let k = raw_key(j, start);
-                if keys.contains(&k) {
+                if few[..n.min(16)].contains(&k) || more_keys.contains(&k) {
                     return None;
                 }
-                keys.push(k);
+                if n < 16 {
+                    few[n] = k;
+                } else {
+                    more_keys.push(k);
+                }
+                n += 1;
                 walk_unique(j, depth + 1)?;
                 start = j.current_index();
                 more = j.next_key().ok()?.is_some();
