@@ -1,4 +1,5 @@
-//! `kqlite explain`: show a query's plan, annotated with the KQL it came from.
+//! `kqlite explain`: show a query's plans, every node labelled with the KQL
+//! pipe stage it came from; `--analyze` adds each operator's metrics.
 
 use crate::render::Renderer;
 use crate::{DataArgs, Outcome, QueryTextArgs};
@@ -13,9 +14,14 @@ pub struct ExplainArgs {
     /// Pin `now()` (RFC 3339), as for `kqlite query`.
     #[arg(long, value_name = "T")]
     pub now: Option<String>,
-    /// Also run the query and show the metrics of each operator.
+    /// Also run the query and show each physical operator's rows out,
+    /// compute time and memory.
     #[arg(long)]
     pub analyze: bool,
+    /// Show every plan node in full and, with --analyze, DataFusion's own
+    /// metrics of each operator.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 pub fn run(args: ExplainArgs) -> Outcome {
@@ -31,9 +37,12 @@ pub fn run(args: ExplainArgs) -> Outcome {
     if let Err(outcome) = crate::query::pin_now(&mut session, args.now.as_deref()) {
         return outcome;
     }
-    match session.explain_with(text.query(), args.analyze) {
-        Ok(plan) => {
-            println!("{plan}");
+    let options = kqlite_engine::explain::ExplainOptions {
+        analyze: args.analyze,
+    };
+    match session.explain_plans(text.query(), options) {
+        Ok(plans) => {
+            print!("{}", plans.render(args.verbose));
             Outcome::Success
         }
         Err(e) => crate::query::report(&renderer, &text, e),

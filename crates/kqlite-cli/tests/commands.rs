@@ -74,8 +74,43 @@ fn explain_labels_plan_nodes_with_kql_stages() {
             run.stdout
         );
     }
-    // --analyze runs the plan and shows each operator's metrics.
+    // Every physical operator is labelled too.
+    let physical = run
+        .stdout
+        .split("physical plan:")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(physical.contains("[2] FilterExec:"), "{}", run.stdout);
+    assert!(physical.contains("[3] AggregateExec:"), "{}", run.stdout);
+    assert!(
+        physical.contains("[1] KqlJsonLinesScan: table=SecurityAlert"),
+        "{}",
+        run.stdout
+    );
+    // --analyze runs the plan and shows each operator's rows out: the
+    // filter keeps the High alerts of the file.
+    let file = std::fs::read_to_string(format!("{data}/SecurityAlert.ndjson")).expect("data");
+    let high = file
+        .lines()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            v["AlertSeverity"] == "High"
+        })
+        .count();
+    assert!(high > 0);
     let run = kqlite(&["explain", "--analyze", "-d", data, q]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let filter = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("FilterExec:"))
+        .unwrap_or_default();
+    let cells: Vec<&str> = filter.split_whitespace().collect();
+    assert_eq!(cells.first(), Some(&"[2]"), "{filter}");
+    assert_eq!(cells.get(1), Some(&high.to_string().as_str()), "{filter}");
+    assert!(!run.stdout.contains("output_rows="), "{}", run.stdout);
+    // --verbose adds DataFusion's own metrics.
+    let run = kqlite(&["explain", "--analyze", "--verbose", "-d", data, q]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(run.stdout.contains("output_rows="), "{}", run.stdout);
     // A broken query is reported like `kqlite query` reports it.

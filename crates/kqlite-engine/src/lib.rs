@@ -15,6 +15,7 @@ pub mod advice;
 mod builtin_schemas;
 pub mod datetime;
 pub mod error;
+pub mod explain;
 pub mod format;
 pub mod functions;
 pub mod output;

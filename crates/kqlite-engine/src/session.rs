@@ -284,70 +284,41 @@ impl Session {
     /// The query's plans as text: the KQL stages of the query's pipe, the
     /// logical plan kqlite built with each node marked by the stage that
     /// made it, the plan DataFusion's optimiser made of it, and the
-    /// physical plan. With `analyze` the query runs and the physical plan
-    /// shows each operator's metrics (rows, time, memory).
+    /// physical plan, every node labelled with the stages it came from (see
+    /// [`crate::explain`]). With `analyze` the query runs and each physical
+    /// operator shows its rows out, compute time and memory.
     pub fn explain_with(&self, query: &str, analyze: bool) -> Result<String> {
-        let script = kqlite_syntax::parse(query)?;
-        let mut planner = Planner::new(self, self.now());
-        let rel = planner.plan_script(&script)?;
-        let plan = rel.plan;
-        let stages = planner.stages;
-        let state = self.ctx.state();
-        let optimized = state
-            .optimize(&plan)
-            .map_err(|e| Error::Execution(e.to_string()))?;
-        let physical = self
-            .runtime
-            .block_on(state.create_physical_plan(&optimized))
-            .map_err(|e| Error::Execution(e.to_string()))?;
-        let mut out = String::new();
-        if !stages.is_empty() {
-            out.push_str("KQL stages:\n");
-            for (i, (span, _)) in stages.iter().enumerate() {
-                let text = query.get(span.start..span.end).unwrap_or_default();
-                let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                let shown: String = one_line.chars().take(100).collect();
-                let more = if shown.len() < one_line.len() {
-                    " ..."
-                } else {
-                    ""
-                };
-                out.push_str(&format!("  [{}] {shown}{more}\n", i + 1));
-            }
-            out.push('\n');
-        }
-        out.push_str("logical plan (each node marked with the KQL stage that made it):\n");
-        label_plan(&plan, &stages, stages.len(), 0, &mut out);
-        out.push_str(&format!(
-            "\noptimized plan:\n{}\n",
-            optimized.display_indent()
-        ));
-        if analyze {
-            let task = self.ctx.task_ctx();
-            let started = std::time::Instant::now();
-            let batches = self
-                .runtime
-                .block_on(datafusion::physical_plan::collect(physical.clone(), task))
-                .map_err(execution_error)?;
-            let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-            let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
-                physical.as_ref(),
-            )
-            .indent(true);
-            out.push_str(&format!(
-                "\nphysical plan, run ({rows} rows out in {:.1} ms; per operator: output_rows, elapsed_compute, memory where it applies):\n{shown}",
-                started.elapsed().as_secs_f64() * 1e3
-            ));
-        } else {
-            let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
-            out.push_str(&format!("\nphysical plan:\n{shown}"));
-        }
-        Ok(out)
+        Ok(self
+            .explain_plans(query, crate::explain::ExplainOptions { analyze })?
+            .render(false))
     }
 
     /// [`Session::explain_with`] without running the query.
     pub fn explain(&self, query: &str) -> Result<String> {
         self.explain_with(query, false)
+    }
+
+    /// The labelled plans of a query, to render or inspect.
+    pub fn explain_plans(
+        &self,
+        query: &str,
+        options: crate::explain::ExplainOptions,
+    ) -> Result<crate::explain::Explained> {
+        let script = kqlite_syntax::parse(query)?;
+        let mut planner = Planner::new(self, self.now());
+        let rel = planner.plan_script(&script)?;
+        let stages = std::mem::take(&mut planner.stages);
+        crate::explain::explain(
+            crate::explain::Inputs {
+                state: self.ctx.state(),
+                task: self.ctx.task_ctx(),
+                runtime: &self.runtime,
+                query,
+                plan: rel.plan,
+                stages,
+            },
+            options,
+        )
     }
 
     fn codec(&self) -> TablesByName {
@@ -368,7 +339,7 @@ impl Session {
 }
 
 /// A failure while running: running out of the memory limit says so.
-fn execution_error(e: datafusion::error::DataFusionError) -> Error {
+pub(crate) fn execution_error(e: datafusion::error::DataFusionError) -> Error {
     // A table read while the query runs reports bad data as it finds it.
     if let datafusion::error::DataFusionError::External(inner) = e.find_root()
         && let Some(Error::Data(m)) = inner.downcast_ref::<Error>()
@@ -382,34 +353,6 @@ fn execution_error(e: datafusion::error::DataFusionError) -> Error {
         ))
     } else {
         Error::Execution(text)
-    }
-}
-
-/// Writes one node per line, indented, each marked `[k]` with the stage
-/// whose plan it tops, or else the stage of the nearest marked ancestor.
-fn label_plan(
-    node: &LogicalPlan,
-    stages: &[(kqlite_syntax::Span, LogicalPlan)],
-    inherited: usize,
-    depth: usize,
-    out: &mut String,
-) {
-    let stage = stages
-        .iter()
-        .rposition(|(_, p)| p == node)
-        .map_or(inherited, |i| i + 1);
-    let mark = if stage == 0 {
-        String::new()
-    } else {
-        format!("[{stage}] ")
-    };
-    out.push_str(&format!(
-        "{}{mark}{}\n",
-        "  ".repeat(depth + 1),
-        node.display()
-    ));
-    for child in node.inputs() {
-        label_plan(child, stages, stage, depth + 1, out);
     }
 }
 
