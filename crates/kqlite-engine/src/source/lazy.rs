@@ -508,7 +508,6 @@ fn read_range(
                 eof = true;
             } else {
                 buf.extend_from_slice(&chunk[..n]);
-                read.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
             }
         }
         let mut pos = 0usize;
@@ -535,6 +534,9 @@ fn read_range(
                 return finish(&mut rows, send);
             }
             line_no += 1;
+            // The bytes of the range's own lines (with their newline).
+            let taken = (line_end + 1).min(buf.len()) - pos;
+            read.counters.bytes.fetch_add(taken as u64, Ordering::Relaxed);
             let mut line = &buf[pos..line_end];
             if line_start_abs == 0 {
                 line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
