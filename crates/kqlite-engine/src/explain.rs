@@ -323,6 +323,8 @@ pub(crate) struct Inputs<'a> {
     pub task: Arc<datafusion::execution::TaskContext>,
     pub runtime: &'a tokio::runtime::Runtime,
     pub query: &'a str,
+    /// The span of the query statement (after the `let`s).
+    pub statement: Option<kqlite_syntax::Span>,
     /// kqlite's plan of the query.
     pub plan: LogicalPlan,
     /// The span and plan after each stage of the outermost pipe.
@@ -335,15 +337,16 @@ pub(crate) fn explain(inputs: Inputs<'_>, options: ExplainOptions) -> Result<Exp
         task,
         runtime,
         query,
+        statement,
         plan,
         mut stages,
     } = inputs;
     if stages.is_empty() {
-        // A query without a pipe is one stage.
-        let span = kqlite_syntax::Span {
+        // A query that is not a pipe is one stage.
+        let span = statement.unwrap_or(kqlite_syntax::Span {
             start: 0,
             end: query.len(),
-        };
+        });
         stages.push((span, plan.clone()));
     }
     let stage_text = stages
@@ -363,32 +366,25 @@ pub(crate) fn explain(inputs: Inputs<'_>, options: ExplainOptions) -> Result<Exp
         .block_on(state.create_physical_plan(&optimized))
         .map_err(|e| Error::Execution(e.to_string()))?;
 
-    // The stages' work, from the unoptimised plans of the stage prefixes.
+    // The stages' work, from the unoptimised plans of the stage prefixes
+    // (only the rewrites the physical planner needs: expressions in normal
+    // form, DISTINCT ON as an aggregate), and as a second opinion from
+    // their optimised plans (constants the optimiser folded across stages).
     let trace_state = SessionStateBuilder::new_from_existing(state.clone())
-        .with_optimizer_rules(vec![Arc::new(
-            datafusion::optimizer::simplify_expressions::SimplifyExpressions::new(),
-        )])
+        .with_optimizer_rules(vec![
+            Arc::new(datafusion::optimizer::simplify_expressions::SimplifyExpressions::new()),
+            Arc::new(
+                datafusion::optimizer::replace_distinct_aggregate::ReplaceDistinctWithAggregate::new(),
+            ),
+        ])
         .with_physical_optimizer_rules(vec![])
         .build();
     let mut tracer = Tracer::default();
-    let mut index = StageIndex::default();
-    let mut before: HashMap<Fp, usize> = HashMap::new();
-    let mut pending: Vec<usize> = Vec::new();
-    for (k, (_, prefix)) in stages.iter().enumerate() {
-        pending.push(k + 1);
-        let Ok(p) = runtime.block_on(trace_state.create_physical_plan(prefix)) else {
-            // Its work is credited to it and the next stage together.
-            continue;
-        };
-        let now = tracer.plan_counts(&p);
-        for (fp, n) in &now {
-            if *n > before.get(fp).copied().unwrap_or(0) {
-                index.map.entry(*fp).or_default().extend(&pending);
-            }
-        }
-        pending.clear();
-        before = now;
-    }
+    let prefixes: Vec<&LogicalPlan> = stages.iter().map(|(_, p)| p).collect();
+    let index = StageIndex {
+        map: stage_work(&prefixes, &[&trace_state, &state], runtime, &mut tracer),
+        optimized: stage_work(&prefixes, &[&state], runtime, &mut tracer),
+    };
 
     let optimized_lines = label_optimized(&optimized, &trace_state, runtime, &mut tracer, &index);
 
@@ -412,6 +408,39 @@ pub(crate) fn explain(inputs: Inputs<'_>, options: ExplainOptions) -> Result<Exp
         physical: physical_lines,
         run,
     })
+}
+
+/// What each stage adds to the physical plan of the stages before it:
+/// fingerprint to stages. Each prefix is planned with the first state that
+/// can plan it; a prefix none can plan has its work credited to it and the
+/// next stage together.
+fn stage_work(
+    prefixes: &[&LogicalPlan],
+    states: &[&SessionState],
+    runtime: &tokio::runtime::Runtime,
+    tracer: &mut Tracer,
+) -> HashMap<Fp, BTreeSet<usize>> {
+    let mut map: HashMap<Fp, BTreeSet<usize>> = HashMap::new();
+    let mut before: HashMap<Fp, usize> = HashMap::new();
+    let mut pending: Vec<usize> = Vec::new();
+    for (k, prefix) in prefixes.iter().enumerate() {
+        pending.push(k + 1);
+        let Some(p) = states
+            .iter()
+            .find_map(|s| runtime.block_on(s.create_physical_plan(prefix)).ok())
+        else {
+            continue;
+        };
+        let now = tracer.plan_counts(&p);
+        for (fp, n) in &now {
+            if *n > before.get(fp).copied().unwrap_or(0) {
+                map.entry(*fp).or_default().extend(&pending);
+            }
+        }
+        pending.clear();
+        before = now;
+    }
+    map
 }
 
 /// kqlite's plan: each node marked with the stage whose plan it tops, or
@@ -848,7 +877,10 @@ enum Kind {
 /// Which stages did each piece of work.
 #[derive(Default)]
 struct StageIndex {
+    /// From the unoptimised plans of the stage prefixes.
     map: HashMap<Fp, BTreeSet<usize>>,
+    /// From their optimised plans, for work found only there.
+    optimized: HashMap<Fp, BTreeSet<usize>>,
 }
 
 impl StageIndex {
@@ -858,14 +890,18 @@ impl StageIndex {
         let mut unmatched = 0;
         for fp in fps.iter().filter(|f| f.0 != Kind::Part) {
             primary += 1;
-            if let Some(s) = self.map.get(fp) {
-                found.extend(s);
-            } else if let Some(s) = self.map.get(&(Kind::Part, fp.1)) {
-                // A piece of an expression a stage wrote (the optimiser
-                // took out a common sub-expression).
-                found.extend(s);
-            } else {
-                unmatched += 1;
+            // The work itself, or else a piece of an expression a stage
+            // wrote (the optimiser took out a common sub-expression).
+            let part = (Kind::Part, fp.1);
+            let stages = self
+                .map
+                .get(fp)
+                .or_else(|| self.map.get(&part))
+                .or_else(|| self.optimized.get(fp))
+                .or_else(|| self.optimized.get(&part));
+            match stages {
+                Some(s) => found.extend(s),
+                None => unmatched += 1,
             }
         }
         // Columns of earlier stages the optimiser inlined into this work.
@@ -1354,7 +1390,11 @@ impl Tracer {
         } else if let Some(f) = plan.downcast_ref::<FilterExec>() {
             let input = self.child_outputs(plan, 0);
             for c in split_conjunction(f.predicate()) {
-                self.evaluated(Kind::Predicate, c, &input, &mut fps);
+                // A filter made at run time from a join's build side is
+                // the engine's, not written anywhere.
+                if !c.is::<DynamicFilterPhysicalExpr>() {
+                    self.evaluated(Kind::Predicate, c, &input, &mut fps);
+                }
             }
         } else if let Some(j) = plan.downcast_ref::<HashJoinExec>() {
             self.join_work(plan, j.on(), j.filter(), &mut fps);
@@ -1606,5 +1646,90 @@ fn table_identity(plan: &Plan) -> String {
             return format!("files:{}", fields(f.file_schema()));
         }
     }
+    if matches!(name, "EmptyExec" | "PlaceholderRowExec") {
+        // No rows, or one row of no columns: whatever columns the
+        // optimiser leaves them.
+        return name.to_string();
+    }
     format!("{name}:{}", fields(&plan.schema()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stages(s: &[usize]) -> BTreeSet<usize> {
+        s.iter().copied().collect()
+    }
+
+    #[test]
+    fn operators_without_work_serve_the_nearest_working_ancestor() {
+        // 0 Projection (columns only)        root: serves what it hands on
+        // 1   Aggregate final (completes)
+        // 2     Repartition
+        // 3       Aggregate partial: stage 3
+        // 4         Repartition              serves the partial aggregate
+        // 5           Scan: stage 1
+        let own = vec![
+            Own::Nothing,
+            Own::Nothing,
+            Own::Nothing,
+            Own::Stages(stages(&[3]), false),
+            Own::Nothing,
+            Own::Stages(stages(&[1]), false),
+        ];
+        let parents = vec![None, Some(0), Some(1), Some(2), Some(3), Some(4)];
+        let completes = vec![false, true, false, false, false, false];
+        let labels = settle(&own, &parents, &completes);
+        assert_eq!(
+            labels,
+            vec![
+                Label::Serves(stages(&[3])),
+                Label::Stages(stages(&[3])),
+                Label::Serves(stages(&[3])),
+                Label::Stages(stages(&[3])),
+                Label::Serves(stages(&[3])),
+                Label::Stages(stages(&[1])),
+            ]
+        );
+    }
+
+    #[test]
+    fn untraced_work_is_said_and_not_served() {
+        let own = vec![Own::Untraced, Own::Nothing, Own::Stages(stages(&[2]), true)];
+        let parents = vec![None, Some(0), Some(1)];
+        let labels = settle(&own, &parents, &[false, false, false]);
+        assert_eq!(
+            labels,
+            vec![
+                Label::Untraced,
+                Label::Serves(BTreeSet::new()),
+                Label::Partly(stages(&[2]))
+            ]
+        );
+        assert_eq!(labels[0].to_string(), "[?]");
+        assert_eq!(labels[1].to_string(), "(-)");
+        assert_eq!(labels[2].to_string(), "[2,?]");
+    }
+
+    #[test]
+    fn lookup_names_inlined_columns_of_earlier_stages_only() {
+        let mut index = StageIndex::default();
+        index.map.insert((Kind::Predicate, 10), stages(&[6]));
+        index.map.insert((Kind::Computed, 20), stages(&[5]));
+        index.map.insert((Kind::Computed, 30), stages(&[8]));
+        index.optimized.insert((Kind::Computed, 40), stages(&[2]));
+        // A filter of stage 6 evaluating stage 5's column, and a piece that
+        // a later stage also computes (not inlined into an earlier stage).
+        let own = index.lookup(&[(Kind::Predicate, 10), (Kind::Part, 20), (Kind::Part, 30)]);
+        assert!(matches!(own, Own::Stages(ref s, false) if *s == stages(&[5, 6])));
+        // Work found only in the optimised prefixes.
+        let own = index.lookup(&[(Kind::Computed, 40)]);
+        assert!(matches!(own, Own::Stages(ref s, false) if *s == stages(&[2])));
+        // Work found nowhere.
+        assert!(matches!(index.lookup(&[(Kind::Sort, 1)]), Own::Untraced));
+        let own = index.lookup(&[(Kind::Predicate, 10), (Kind::Sort, 1)]);
+        assert!(matches!(own, Own::Stages(ref s, true) if *s == stages(&[6])));
+        assert!(matches!(index.lookup(&[]), Own::Nothing));
+    }
 }

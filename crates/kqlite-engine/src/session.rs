@@ -308,12 +308,19 @@ impl Session {
         let mut planner = Planner::new(self, self.now());
         let rel = planner.plan_script(&script)?;
         let stages = std::mem::take(&mut planner.stages);
+        let statement = script
+            .statements
+            .iter()
+            .rev()
+            .find(|s| matches!(s.kind, kqlite_syntax::ast::StatementKind::Query(_)))
+            .map(|s| s.span);
         crate::explain::explain(
             crate::explain::Inputs {
                 state: self.ctx.state(),
                 task: self.ctx.task_ctx(),
                 runtime: &self.runtime,
                 query,
+                statement,
                 plan: rel.plan,
                 stages,
             },

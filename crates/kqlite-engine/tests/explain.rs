@@ -367,3 +367,27 @@ fn the_optimised_plan_is_labelled_too() {
     assert!(text.contains("KQL stages:\n  [1] SecurityAlert\n  [2] where AlertSeverity == 'High'"));
     assert!(text.contains("physical plan:\n"));
 }
+
+/// A query that is not a pipe is one stage; the pipes inside it are not
+/// the query's stages.
+#[test]
+fn a_union_query_is_one_stage() {
+    let session = Session::new().expect("session");
+    let q = "let n = 2;\nunion (range x from 1 to n step 1 | as A), (print x = 5)";
+    let plans = session
+        .explain_plans(q, ExplainOptions { analyze: true })
+        .expect("explains");
+    assert_eq!(
+        plans.stages,
+        vec!["union (range x from 1 to n step 1 | as A), (print x = 5)".to_string()]
+    );
+    for l in &plans.physical {
+        assert!(
+            matches!(&l.label, Label::Stages(s) | Label::Serves(s) if *s == set(&[1])),
+            "{}",
+            plans.render(false)
+        );
+    }
+    // range 1..2 gives two rows, print one.
+    assert_eq!(plans.run.map(|r| r.rows), Some(3));
+}

@@ -283,6 +283,11 @@ impl<'a> Planner<'a> {
     }
 
     fn tabular_inner(&mut self, e: &ast::Expr) -> Result<Relation> {
+        if !matches!(e.kind, ExprKind::Pipe { .. } | ExprKind::Paren(_)) {
+            // The query is not a pipe (a union, a function call): a pipe
+            // inside it is not the query's, its stages are not recorded.
+            self.record_stages = false;
+        }
         match &e.kind {
             ExprKind::Name(i) => self.table_ref(i),
             ExprKind::Paren(x) => self.tabular(x),
