@@ -536,7 +536,9 @@ fn read_range(
             line_no += 1;
             // The bytes of the range's own lines (with their newline).
             let taken = (line_end + 1).min(buf.len()) - pos;
-            read.counters.bytes.fetch_add(taken as u64, Ordering::Relaxed);
+            read.counters
+                .bytes
+                .fetch_add(taken as u64, Ordering::Relaxed);
             let mut line = &buf[pos..line_end];
             if line_start_abs == 0 {
                 line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
