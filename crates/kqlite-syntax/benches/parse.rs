@@ -1,7 +1,8 @@
-//! Parse speed over the real-query corpus (../shared/corpus), in MB/s.
+//! Parse speed: the three seed queries (examples/queries), and the
+//! real-query corpus (../shared/corpus) in MB/s.
 //!
 //! `cargo bench -p kqlite-syntax --bench parse` — criterion reports the time
-//! per iteration and the throughput over the whole corpus.
+//! per iteration and the throughput.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -18,6 +19,27 @@ fn corpus() -> Vec<String> {
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .collect()
+}
+
+/// The seed queries: (bench name, file in examples/queries).
+const SEEDS: &[(&str, &str)] = &[
+    ("q1_policy_violations", "purview-policy-violations.kql"),
+    ("q2_sensitive_access", "purview-sensitive-data-access.kql"),
+    ("q3_seed_rule", "seed-rule-purview-cloudappevents.kql"),
+];
+
+fn bench_seeds(c: &mut Criterion) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/queries");
+    let mut group = c.benchmark_group("parse_seed");
+    for (name, file) in SEEDS {
+        let text = std::fs::read_to_string(dir.join(file)).expect("seed query");
+        assert!(kqlite_syntax::parse(&text).is_ok(), "{file} parses");
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(*name, |b| {
+            b.iter(|| black_box(kqlite_syntax::parse(black_box(&text))))
+        });
+    }
+    group.finish();
 }
 
 fn bench_parse(c: &mut Criterion) {
@@ -50,5 +72,5 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_parse);
+criterion_group!(benches, bench_seeds, bench_parse);
 criterion_main!(benches);
