@@ -787,6 +787,64 @@ impl<'s> Rows<'s> {
         for s in self.spans.iter_mut() {
             *s = None;
         }
+        // Compact records (what exports write) go through the byte
+        // scanner; anything else, and every error, through jiter.
+        let compact = self.scan_compact(line);
+        if compact.is_none() {
+            self.walk_jiter(line)?;
+        }
+        self.convert_row(line)
+    }
+
+    /// Finds the projected values of a compact record (no blanks between
+    /// tokens, no control bytes) by a validating byte scan that decodes
+    /// nothing; None when the line is not such a record (or has any
+    /// error: the jiter walk then reports it).
+    fn scan_compact(&mut self, line: &[u8]) -> Option<()> {
+        if line.iter().any(|&b| b < 0x20) {
+            return None;
+        }
+        let b = line;
+        if b.first() != Some(&b'{') {
+            return None;
+        }
+        let mut i = 1;
+        if b.get(i) == Some(&b'}') {
+            return (b.len() == 2).then_some(());
+        }
+        let mut at = 0usize;
+        loop {
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let kend = compact::string_end(b, i)?;
+            let key = std::str::from_utf8(&b[i + 1..kend - 1]).ok()?;
+            if key.contains('\\') {
+                return None;
+            }
+            if b.get(kend) != Some(&b':') {
+                return None;
+            }
+            let col = self.column_of(key, at)?;
+            at += 1;
+            let start = kend + 1;
+            let end = compact::value_end(b, start, 0)?;
+            if let Some(slot) = self.slot_of.get(col).copied().flatten() {
+                self.spans[slot] = Some((start, end));
+            }
+            match b.get(end) {
+                Some(b',') => i = end + 1,
+                Some(b'}') if end + 1 == b.len() => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Finds the projected values with jiter (any JSON; exact errors).
+    fn walk_jiter(&mut self, line: &[u8]) -> Result<(), RowError> {
+        for s in self.spans.iter_mut() {
+            *s = None;
+        }
         let mut j = Jiter::new(line);
         if j.peek()? != Peek::Object {
             return Err(RowError::Syntax);
@@ -812,6 +870,11 @@ impl<'s> Rows<'s> {
                 .map(|k| self.column_of(k, at).ok_or_else(|| k.to_owned()));
         }
         j.finish()?;
+        Ok(())
+    }
+
+    /// Converts the projected values found in `line` into the builders.
+    fn convert_row(&mut self, line: &[u8]) -> Result<(), RowError> {
         // Convert every projected value first, so a bad one leaves no
         // partial row behind.
         let mut cells: Vec<Cell> = Vec::with_capacity(self.types.len());
@@ -867,6 +930,125 @@ fn append(b: &mut Builder, c: Cell) {
         (Builder::Real(b), _) => b.append_null(),
         (Builder::Text(b), Cell::Str(s)) => b.append_value(s),
         (Builder::Text(b), _) => b.append_null(),
+    }
+}
+
+/// A validating scan of compact JSON (no blanks between tokens): where
+/// strings and values end, checking what jiter would check (escapes,
+/// number and literal syntax, nesting), without decoding.
+mod compact {
+    /// The index after the string starting at `b[i] == '"'`.
+    pub(super) fn string_end(b: &[u8], i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            let k = j + b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
+            if b[k] == b'"' {
+                return Some(k + 1);
+            }
+            match *b.get(k + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j = k + 2,
+                b'u' => {
+                    let hex = b.get(k + 2..k + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    // Surrogates must pair up: left to jiter to judge.
+                    if matches!(hex[0], b'd' | b'D')
+                        && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+                    {
+                        return None;
+                    }
+                    j = k + 6;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn number_end(b: &[u8], i: usize) -> Option<usize> {
+        let mut j = i;
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        let digits = |j: &mut usize| {
+            let s = *j;
+            while b.get(*j).is_some_and(u8::is_ascii_digit) {
+                *j += 1;
+            }
+            *j > s
+        };
+        match b.get(j) {
+            Some(b'0') => j += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut j);
+            }
+            _ => return None,
+        }
+        if b.get(j) == Some(&b'.') {
+            j += 1;
+            if !digits(&mut j) {
+                return None;
+            }
+        }
+        if matches!(b.get(j), Some(b'e' | b'E')) {
+            j += 1;
+            if matches!(b.get(j), Some(b'+' | b'-')) {
+                j += 1;
+            }
+            if !digits(&mut j) {
+                return None;
+            }
+        }
+        Some(j)
+    }
+
+    /// The index after the value starting at `b[i]`.
+    pub(super) fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+        if depth > 64 {
+            return None;
+        }
+        match *b.get(i)? {
+            b'"' => string_end(b, i),
+            b'{' => {
+                let mut j = i + 1;
+                if b.get(j) == Some(&b'}') {
+                    return Some(j + 1);
+                }
+                loop {
+                    if b.get(j) != Some(&b'"') {
+                        return None;
+                    }
+                    j = string_end(b, j)?;
+                    if b.get(j) != Some(&b':') {
+                        return None;
+                    }
+                    j = value_end(b, j + 1, depth + 1)?;
+                    match b.get(j) {
+                        Some(b',') => j += 1,
+                        Some(b'}') => return Some(j + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                let mut j = i + 1;
+                if b.get(j) == Some(&b']') {
+                    return Some(j + 1);
+                }
+                loop {
+                    j = value_end(b, j, depth + 1)?;
+                    match b.get(j) {
+                        Some(b',') => j += 1,
+                        Some(b']') => return Some(j + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => b[i..].starts_with(b"true").then_some(i + 4),
+            b'f' => b[i..].starts_with(b"false").then_some(i + 5),
+            b'n' => b[i..].starts_with(b"null").then_some(i + 4),
+            _ => number_end(b, i),
+        }
     }
 }
 
@@ -1649,5 +1831,80 @@ mod tests {
         let start = crate::datetime::parse_datetime("2024-05-01T13:00:00Z").unwrap();
         assert_eq!(folder_window(p), Some((start, start + 3_600_000_000_000)));
         assert_eq!(folder_window(Path::new("x/PT05M.json")), None);
+    }
+
+    #[test]
+    fn compact_scan_agrees_with_jiter() {
+        // Records as exports write them, each byte-mutated many ways: the
+        // byte scanner either finds exactly what jiter finds, or leaves the
+        // line to jiter; it never accepts a line jiter rejects.
+        let columns: Vec<Column> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|n| Column {
+                name: n.to_string(),
+                ty: ScalarType::Dynamic,
+            })
+            .collect();
+        let read = spec(columns, false);
+        let schema = crate::types::arrow_schema(&read.columns);
+        let mut rows = Rows::new(&read, &schema);
+        let base = [
+            r#"{"a":1,"b":"x\"y\\z\u00e9","c":[1,{"d":[]},-2.5e3,true,null],"d":{},"e":false}"#,
+            r#"{"e":"[{\"Type\":\"file\"}]","a":0,"c":-0.0}"#,
+            r#"{}"#,
+            r#"{"a":{"b":{"c":{"d":[[],[{}]]}}}}"#,
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"{}[]\":,\\ 0-1.eE+tfnu\"x";
+        let mut lines: Vec<Vec<u8>> = base.iter().map(|l| l.as_bytes().to_vec()).collect();
+        for _ in 0..4000 {
+            let mut l = base[(next() % base.len() as u64) as usize]
+                .as_bytes()
+                .to_vec();
+            for _ in 0..1 + next() % 2 {
+                let at = (next() % (l.len() as u64 + 1)) as usize;
+                match next() % 3 {
+                    0 if at < l.len() => {
+                        l.remove(at);
+                    }
+                    1 => l.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
+                    _ if at < l.len() => {
+                        l[at] = alphabet[(next() % alphabet.len() as u64) as usize]
+                    }
+                    _ => {}
+                }
+            }
+            lines.push(l);
+        }
+        let mut fast = 0;
+        for l in &lines {
+            for s in rows.spans.iter_mut() {
+                *s = None;
+            }
+            let by_scan = rows.scan_compact(l).map(|()| rows.spans.clone());
+            let by_jiter = rows.walk_jiter(l).ok().map(|()| rows.spans.clone());
+            if let Some(scan) = by_scan {
+                fast += 1;
+                let jit = by_jiter.unwrap_or_else(|| {
+                    panic!(
+                        "scan accepted what jiter rejects: {}",
+                        String::from_utf8_lossy(l)
+                    )
+                });
+                let text = |v: &Vec<Option<(usize, usize)>>| -> Vec<Option<Vec<u8>>> {
+                    v.iter()
+                        .map(|s| s.map(|(a, b)| trim_value(&l[a..b]).to_vec()))
+                        .collect()
+                };
+                assert_eq!(text(&scan), text(&jit), "{}", String::from_utf8_lossy(l));
+            }
+        }
+        assert!(fast > 100, "{fast}");
     }
 }
