@@ -389,12 +389,19 @@ pub(crate) fn explain(inputs: Inputs<'_>, options: ExplainOptions) -> Result<Exp
     let optimized_lines = label_optimized(&optimized, &trace_state, runtime, &mut tracer, &index);
 
     let run = if options.analyze {
+        use futures::StreamExt;
+        // The result is counted as it comes, not held.
         let started = std::time::Instant::now();
-        let batches = runtime
-            .block_on(datafusion::physical_plan::collect(physical.clone(), task))
+        // Operators start their tasks when the stream is made.
+        let _inside = runtime.enter();
+        let mut stream = datafusion::physical_plan::execute_stream(physical.clone(), task)
             .map_err(crate::session::execution_error)?;
+        let mut rows = 0;
+        while let Some(batch) = runtime.block_on(stream.next()) {
+            rows += batch.map_err(crate::session::execution_error)?.num_rows();
+        }
         Some(RunSummary {
-            rows: batches.iter().map(|b| b.num_rows()).sum(),
+            rows,
             elapsed: started.elapsed(),
         })
     } else {
