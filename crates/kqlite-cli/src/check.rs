@@ -42,7 +42,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let mut sessions = Vec::new();
     if !args.syntax_only {
         for flavor in [Flavor::LogAnalytics, Flavor::DefenderXdr] {
-            let mut session = match crate::data::session(&args.data.data) {
+            let mut session = match crate::data::session(&args.data) {
                 Ok(s) => s,
                 Err(outcome) => return outcome,
             };

@@ -1,7 +1,8 @@
 //! `-d [NAME=]PATH`: tables from exported files.
 
-use crate::Outcome;
+use crate::{DataArgs, Outcome};
 use kqlite_engine::Session;
+use kqlite_engine::source::{BadRecord, Format, LoadOptions};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -43,16 +44,101 @@ pub struct TableRead {
     /// For a table read while queries run: what its scans read (`rows`
     /// is 0 until then).
     pub lazy: Option<std::sync::Arc<kqlite_engine::source::ReadCounters>>,
+    /// The user schema file that typed the table, if any.
+    pub schema_file: Option<std::path::PathBuf>,
+}
+
+/// Bad records listed one by one before the rest are only counted.
+const SKIPPED_SHOWN: usize = 5;
+
+/// Reports on stderr the records of a table skipped with
+/// `--skip-bad-records` while loading it: how many, where the first few
+/// are and what is wrong with them.
+fn report_skipped(table: &str, skipped: &[BadRecord]) {
+    let places: Vec<String> = skipped.iter().map(BadRecord::to_string).collect();
+    report(table, skipped.len() as u64, &places, "");
+}
+
+fn report(table: &str, count: u64, first: &[String], when: &str) {
+    if count == 0 {
+        return;
+    }
+    let mut text = format!(
+        "warning: table `{table}`: skipped {count} bad record{}{when} (--skip-bad-records):\n",
+        if count == 1 { "" } else { "s" }
+    );
+    for p in first.iter().take(SKIPPED_SHOWN) {
+        text.push_str(&format!("  {p}\n"));
+    }
+    let shown = first.len().min(SKIPPED_SHOWN) as u64;
+    if count > shown {
+        text.push_str(&format!("  ... and {} more\n", count - shown));
+    }
+    eprint!("{text}");
+}
+
+/// Reports on stderr the records skipped with `--skip-bad-records` by the
+/// tables read while the query ran (they find bad records as they read).
+pub fn report_skipped_while_reading(reads: &[SourceRead]) {
+    for t in reads.iter().flat_map(|r| r.tables.iter()) {
+        if let Some(counters) = &t.lazy {
+            let s = counters.skipped();
+            report(&t.table, s.count, &s.first, " while reading");
+        }
+    }
+}
+
+/// `--input-format NAME`: a format name, or a usage error listing them.
+pub fn parse_format(name: &str) -> Result<Format, String> {
+    Format::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!(
+            "unknown input format `{name}` (expected one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// How the `-d` files are read.
+fn options(data: &DataArgs) -> LoadOptions {
+    LoadOptions {
+        format: data.input_format.unwrap_or(Format::Auto),
+        skip_bad_records: data.skip_bad_records,
+    }
+}
+
+/// Gives the session the `--watchlists` and `--externaldata` folders; a
+/// folder that does not exist is bad usage.
+fn folders(session: &mut Session, data: &DataArgs) -> Result<(), Outcome> {
+    for (flag, dir) in [
+        ("--watchlists", &data.watchlists),
+        ("--externaldata", &data.externaldata),
+    ] {
+        if let Some(dir) = dir
+            && !dir.is_dir()
+        {
+            eprintln!("error: {flag} {}: no such folder", dir.display());
+            return Err(Outcome::Usage);
+        }
+    }
+    if let Some(dir) = &data.watchlists {
+        session.set_watchlists(dir.clone());
+    }
+    if let Some(dir) = &data.externaldata {
+        session.set_externaldata(dir.clone());
+    }
+    Ok(())
 }
 
 /// A new session holding the tables of every `-d` source (none without
 /// `-d`: for binding against the built-in schemas).
-pub fn session(args: &[String]) -> Result<Session, Outcome> {
+pub fn session(data: &DataArgs) -> Result<Session, Outcome> {
     let mut session = Session::new().map_err(|e| {
         eprintln!("error: {e}");
         Outcome::Data
     })?;
-    load(&mut session, args)?;
+    folders(&mut session, data)?;
+    load(&mut session, &data.data, &options(data))?;
     Ok(session)
 }
 
@@ -99,15 +185,16 @@ fn bundled_dir() -> std::io::Result<std::path::PathBuf> {
 }
 
 /// A new session holding the tables of every `-d` source, and what was read.
-pub fn session_reading(args: &[String]) -> Result<(Session, Vec<SourceRead>), Outcome> {
-    session_limited(args, None)
+pub fn session_reading(data: &DataArgs) -> Result<(Session, Vec<SourceRead>), Outcome> {
+    session_limited(data, None)
 }
 
 /// [`session_reading`] with queries limited to `memory_limit` bytes.
 pub fn session_limited(
-    args: &[String],
+    data: &DataArgs,
     memory_limit: Option<usize>,
 ) -> Result<(Session, Vec<SourceRead>), Outcome> {
+    let args = &data.data;
     let made = match memory_limit {
         Some(bytes) => Session::with_memory_limit(bytes),
         None => Session::new(),
@@ -116,15 +203,20 @@ pub fn session_limited(
         eprintln!("error: {e}");
         Outcome::Data
     })?;
+    folders(&mut session, data)?;
     if !args.is_empty() {
-        let reads = load(&mut session, args)?;
+        let reads = load(&mut session, args, &options(data))?;
         return Ok((session, reads));
     }
     let dir = bundled_dir().map_err(|e| {
         eprintln!("error: cannot write the bundled sample data to the temporary directory: {e}");
         Outcome::Data
     })?;
-    let mut reads = load(&mut session, &[dir.display().to_string()])?;
+    let mut reads = load(
+        &mut session,
+        &[dir.display().to_string()],
+        &LoadOptions::default(),
+    )?;
     for r in &mut reads {
         r.source = "the bundled sample data".into();
     }
@@ -158,7 +250,12 @@ pub fn parse_size(text: &str) -> Option<usize> {
 
 /// Loads every `-d` source into the session. A missing path is bad usage
 /// (exit 2); an unreadable or malformed file is a data error (exit 3).
-pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, Outcome> {
+/// Records skipped with `--skip-bad-records` are reported on stderr.
+pub fn load(
+    session: &mut Session,
+    args: &[String],
+    options: &LoadOptions,
+) -> Result<Vec<SourceRead>, Outcome> {
     let mut reads = Vec::new();
     for arg in args {
         let (name, path) = split(arg);
@@ -171,10 +268,10 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
             return Err(Outcome::Usage);
         }
         let start = Instant::now();
-        if load_lazy(session, name, path, arg, start, &mut reads)? {
+        if load_lazy(session, name, path, arg, options, start, &mut reads)? {
             continue;
         }
-        let tables = kqlite_engine::source::load(name, path).map_err(|e| {
+        let tables = kqlite_engine::source::load_with(name, path, options).map_err(|e| {
             eprintln!("error: {e}");
             Outcome::Data
         })?;
@@ -194,21 +291,12 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
                 .iter()
                 .map(|f| f.path.metadata().map_or(0, |m| m.len()))
                 .sum();
-            let known = kqlite_engine::schema::builtin(&name);
-            let inferred = t
-                .schema
-                .columns
-                .iter()
-                // Without a schema the types were inferred, unless the file
-                // declares them (API responses); with one, the columns it
-                // lacks were typed from the data.
-                .filter(|c| match &known {
-                    _ if t.inferred => true,
-                    None => false,
-                    Some(k) => k.columns.iter().all(|kc| kc.name != c.name),
-                })
-                .map(|c| c.name.clone())
-                .collect();
+            report_skipped(&name, &t.skipped);
+            let inferred = if t.inferred {
+                t.schema.columns.iter().map(|c| c.name.clone()).collect()
+            } else {
+                t.inferred_columns.clone()
+            };
             read.tables.push(TableRead {
                 table: name,
                 rows: t.rows(),
@@ -217,6 +305,7 @@ pub fn load(session: &mut Session, args: &[String]) -> Result<Vec<SourceRead>, O
                 columns: t.schema.columns.clone(),
                 inferred,
                 lazy: None,
+                schema_file: t.schema_file.clone(),
             });
             session.register_loaded(t).map_err(|e| {
                 eprintln!("error: {e}");
@@ -236,16 +325,20 @@ fn load_lazy(
     name: Option<&str>,
     path: &Path,
     arg: &str,
+    options: &LoadOptions,
     start: Instant,
     reads: &mut Vec<SourceRead>,
 ) -> Result<bool, Outcome> {
     let opened =
-        kqlite_engine::source::open_lazy(name, path, kqlite_engine::source::Format::Auto, false)
+        kqlite_engine::source::open_lazy(name, path, options.format, options.skip_bad_records)
             .map_err(|e| {
                 eprintln!("error: -d {arg}: {e}");
                 Outcome::Data
             })?;
     let Some(tables) = opened else {
+        if !matches!(options.format, Format::Auto | Format::Parquet) {
+            return Ok(false);
+        }
         return load_parquet(session, name, path, arg, start, reads);
     };
     let mut read = SourceRead {
@@ -271,6 +364,7 @@ fn load_lazy(
             columns: t.schema.columns.clone(),
             inferred,
             lazy: Some(t.counters.clone()),
+            schema_file: None,
         });
         session.register_lazy(t);
     }
@@ -310,6 +404,7 @@ fn load_parquet(
             columns: t.schema.columns.clone(),
             inferred: Vec::new(),
             lazy: None,
+            schema_file: None,
         });
         session.register_provider(t.schema, t.provider);
     }

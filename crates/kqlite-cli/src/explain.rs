@@ -30,7 +30,7 @@ pub fn run(args: ExplainArgs) -> Outcome {
         Ok(t) => t,
         Err(outcome) => return outcome,
     };
-    let mut session = match crate::data::session_reading(&args.data.data) {
+    let mut session = match crate::data::session_reading(&args.data) {
         Ok((s, _)) => s,
         Err(outcome) => return outcome,
     };

@@ -77,7 +77,8 @@ impl From<Outcome> for ExitCode {
     }
 }
 
-/// `-d/--data`, shared by every command that reads tables.
+/// `-d/--data` and the options of reading it, shared by every command that
+/// reads tables.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// Add a data source: a file (`SecurityAlert.ndjson` becomes table
@@ -85,6 +86,24 @@ pub struct DataArgs {
     /// tree. `NAME=PATH` names the table explicitly. Repeatable.
     #[arg(short = 'd', long = "data", value_name = "[NAME=]PATH")]
     pub data: Vec<String>,
+    /// Read the -d files as this format instead of recognising it: auto,
+    /// jsonl, json-array, la-export, defender-streaming, az-cli,
+    /// la-query-api, kusto-v1, kusto-v2, defender-api, csv, parquet.
+    #[arg(long = "input-format", value_name = "FORMAT", value_parser = data::parse_format)]
+    pub input_format: Option<kqlite_engine::source::Format>,
+    /// Skip malformed records (reported on stderr: how many, and where)
+    /// instead of failing.
+    #[arg(long = "skip-bad-records")]
+    pub skip_bad_records: bool,
+    /// Folder of Sentinel watchlists for `_GetWatchlist('name')`: one
+    /// `<name>.csv` each, and optionally `<name>.json` naming its search key.
+    #[arg(long = "watchlists", value_name = "DIR")]
+    pub watchlists: Option<PathBuf>,
+    /// Folder the `externaldata` URLs resolve to: the file named after the
+    /// URL's last path segment, or as `externaldata.json` maps it. Nothing is
+    /// ever downloaded.
+    #[arg(long = "externaldata", value_name = "DIR")]
+    pub externaldata: Option<PathBuf>,
 }
 
 /// Where a query's text comes from: `QUERY`, `-f FILE`, or else stdin.

@@ -50,7 +50,7 @@ pub fn run(args: QueryArgs) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let (mut session, reads) = match crate::data::session_limited(&args.data.data, limit) {
+    let (mut session, reads) = match crate::data::session_limited(&args.data, limit) {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
@@ -137,6 +137,7 @@ pub fn run(args: QueryArgs) -> Outcome {
         eprintln!("error: {e}");
         return Outcome::Data;
     }
+    crate::data::report_skipped_while_reading(&reads);
     if args.stats {
         eprint!(
             "{}",

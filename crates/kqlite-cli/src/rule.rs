@@ -64,7 +64,7 @@ struct Loaded {
 }
 
 /// Loads the rule and its data; a rule Sentinel would refuse does not run.
-fn load(rule_path: &std::path::Path, data: &[String]) -> Result<Loaded, Outcome> {
+fn load(rule_path: &std::path::Path, data: &DataArgs) -> Result<Loaded, Outcome> {
     let shown = rule_path.display().to_string();
     let text = std::fs::read_to_string(rule_path).map_err(|e| {
         eprintln!("error: {shown}: {e}");
@@ -220,7 +220,7 @@ fn plural(n: usize) -> &'static str {
 
 /// `kqlite rule run`: one scheduled evaluation at `--now`.
 fn run_once(args: RunArgs) -> Outcome {
-    let mut l = match load(&args.rule, &args.data.data) {
+    let mut l = match load(&args.rule, &args.data) {
         Ok(l) => l,
         Err(outcome) => return outcome,
     };
@@ -258,7 +258,7 @@ fn run_once(args: RunArgs) -> Outcome {
 /// alerts, and a summary on stderr: evaluations, alerts per day, top
 /// entities.
 fn replay(args: ReplayArgs) -> Outcome {
-    let mut l = match load(&args.rule, &args.data.data) {
+    let mut l = match load(&args.rule, &args.data) {
         Ok(l) => l,
         Err(outcome) => return outcome,
     };

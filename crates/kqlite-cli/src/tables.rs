@@ -12,7 +12,7 @@ pub struct TablesArgs {
 }
 
 pub fn run(args: TablesArgs) -> Outcome {
-    let (session, mut reads) = match crate::data::session_reading(&args.data.data) {
+    let (session, mut reads) = match crate::data::session_reading(&args.data) {
         Ok(read) => read,
         Err(outcome) => return outcome,
     };
@@ -43,6 +43,7 @@ pub fn run(args: TablesArgs) -> Outcome {
             }
         }
     }
+    crate::data::report_skipped_while_reading(&reads);
     print!("{}", listing(&reads));
     Outcome::Success
 }
@@ -51,20 +52,26 @@ fn listing(reads: &[crate::data::SourceRead]) -> String {
     let mut s = String::new();
     for r in reads {
         for t in &r.tables {
-            let schema =
-                if t.inferred.is_empty() && kqlite_engine::schema::builtin(&t.table).is_none() {
-                    "types as the file declares them".to_string()
-                } else if t.inferred.len() == t.columns.len() {
-                    "types inferred from the data (no schema for this table)".to_string()
-                } else if t.inferred.is_empty() {
-                    "built-in schema".to_string()
-                } else {
-                    format!(
-                        "built-in schema, {} extra column{} typed from the data",
-                        t.inferred.len(),
-                        if t.inferred.len() == 1 { "" } else { "s" }
-                    )
+            let schema = if let Some(file) = &t.schema_file {
+                let extra = match t.inferred.len() {
+                    0 => String::new(),
+                    1 => ", 1 extra column typed from the data".to_string(),
+                    n => format!(", {n} extra columns typed from the data"),
                 };
+                format!("schema from {}{extra}", file.display())
+            } else if t.inferred.is_empty() && kqlite_engine::schema::builtin(&t.table).is_none() {
+                "types as the file declares them".to_string()
+            } else if t.inferred.len() == t.columns.len() {
+                "types inferred from the data (no schema for this table)".to_string()
+            } else if t.inferred.is_empty() {
+                "built-in schema".to_string()
+            } else {
+                format!(
+                    "built-in schema, {} extra column{} typed from the data",
+                    t.inferred.len(),
+                    if t.inferred.len() == 1 { "" } else { "s" }
+                )
+            };
             s.push_str(&format!(
                 "{}: {} rows from {} ({} file{}, {} bytes); {schema}\n",
                 t.table,

@@ -45,11 +45,15 @@ fn check_help() {
       [PATH]...  .kql files, rule .yaml/.yml files (their `query` field is checked), or directories searched recursively for them. `-` is stdin. With no PATH and no -q, the query is read from stdin
 
     Options:
-      -q, --query <QUERY>       Check this query text (reported as `<query>`)
-      -d, --data <[NAME=]PATH>  Add a data source: a file (`SecurityAlert.ndjson` becomes table `SecurityAlert`), a directory of part files, or a Log Analytics export tree. `NAME=PATH` names the table explicitly. Repeatable
-          --syntax-only         Parse only, without binding names and types: a linter for a folder of hunting queries
-      -h, --help                Print help
-      -V, --version             Print version
+      -q, --query <QUERY>          Check this query text (reported as `<query>`)
+      -d, --data <[NAME=]PATH>     Add a data source: a file (`SecurityAlert.ndjson` becomes table `SecurityAlert`), a directory of part files, or a Log Analytics export tree. `NAME=PATH` names the table explicitly. Repeatable
+          --input-format <FORMAT>  Read the -d files as this format instead of recognising it: auto, jsonl, json-array, la-export, defender-streaming, az-cli, la-query-api, kusto-v1, kusto-v2, defender-api, csv, parquet
+          --skip-bad-records       Skip malformed records (reported on stderr: how many, and where) instead of failing
+          --watchlists <DIR>       Folder of Sentinel watchlists for `_GetWatchlist('name')`: one `<name>.csv` each, and optionally `<name>.json` naming its search key
+          --externaldata <DIR>     Folder the `externaldata` URLs resolve to: the file named after the URL's last path segment, or as `externaldata.json` maps it. Nothing is ever downloaded
+          --syntax-only            Parse only, without binding names and types: a linter for a folder of hunting queries
+      -h, --help                   Print help
+      -V, --version                Print version
     ");
 }
 

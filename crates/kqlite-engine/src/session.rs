@@ -45,6 +45,9 @@ pub struct Session {
     runtime: tokio::runtime::Runtime,
     tables: BTreeMap<String, Table>,
     now: Option<i64>,
+    /// Where `_GetWatchlist` and `externaldata` find their files.
+    watchlists: Option<std::path::PathBuf>,
+    externaldata: Option<std::path::PathBuf>,
 }
 
 impl Session {
@@ -92,12 +95,26 @@ impl Session {
             runtime,
             tables: BTreeMap::new(),
             now: None,
+            watchlists: None,
+            externaldata: None,
         })
     }
 
     /// Pins `now()` for every query of this session.
     pub fn set_now(&mut self, nanos_since_epoch: i64) {
         self.now = Some(nanos_since_epoch);
+    }
+
+    /// The folder `_GetWatchlist('name')` reads `name.csv` from (see
+    /// `planner/watchlist.rs`).
+    pub fn set_watchlists(&mut self, dir: std::path::PathBuf) {
+        self.watchlists = Some(dir);
+    }
+
+    /// The folder `externaldata` URLs are resolved in (see
+    /// `planner/externaldata.rs`); nothing is downloaded.
+    pub fn set_externaldata(&mut self, dir: std::path::PathBuf) {
+        self.externaldata = Some(dir);
     }
 
     /// Registers in-memory rows as a table. The batches must match the schema.
@@ -385,6 +402,14 @@ impl Catalog for Session {
 
     fn run(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         Ok(self.run_plan(plan, Vec::new())?.batches)
+    }
+
+    fn watchlists(&self) -> Option<&std::path::Path> {
+        self.watchlists.as_deref()
+    }
+
+    fn externaldata(&self) -> Option<&std::path::Path> {
+        self.externaldata.as_deref()
     }
 }
 

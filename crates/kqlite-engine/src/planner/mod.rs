@@ -55,6 +55,16 @@ pub trait Catalog {
             "this catalog cannot run queries while planning".into(),
         ))
     }
+    /// The folder `_GetWatchlist('name')` reads `name.csv` from
+    /// (`--watchlists`), if one was given.
+    fn watchlists(&self) -> Option<&std::path::Path> {
+        None
+    }
+    /// The folder `externaldata` URLs are resolved in (`--externaldata`),
+    /// if one was given.
+    fn externaldata(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 #[derive(Clone)]

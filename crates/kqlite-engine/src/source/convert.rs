@@ -136,6 +136,18 @@ pub(crate) fn to_dynamic(v: &Value) -> Option<String> {
     }
 }
 
+impl Values {
+    fn truncate(&mut self, len: usize) {
+        match self {
+            Values::Bool(v) => v.truncate(len),
+            Values::Int(v) => v.truncate(len),
+            Values::Long(v) | Values::Time(v) | Values::Span(v) => v.truncate(len),
+            Values::Real(v) => v.truncate(len),
+            Values::Text(v) => v.truncate(len),
+        }
+    }
+}
+
 impl TableBuilder {
     pub fn new(columns: Vec<Column>) -> Result<TableBuilder, String> {
         let values = columns
@@ -169,9 +181,10 @@ impl TableBuilder {
     }
 
     /// Adds one row; `get(i)` is column i's value (None when absent). The
-    /// error names the column.
+    /// error names the column; a row that fails is not added.
     pub fn push<'v>(&mut self, get: impl Fn(usize) -> Option<&'v Value>) -> Result<(), String> {
         const NULL: Value = Value::Null;
+        let mut failed = None;
         for (i, (col, vals)) in self.columns.iter().zip(self.values.iter_mut()).enumerate() {
             let raw = get(i).unwrap_or(&NULL);
             let ty = col.ty;
@@ -225,7 +238,18 @@ impl TableBuilder {
                 }
                 Ok(())
             })();
-            r.map_err(|e| format!("column `{}`: {e}", col.name))?;
+            if let Err(e) = r {
+                failed = Some(format!("column `{}`: {e}", col.name));
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            // Leave the columns as they were before this row.
+            let rows = self.rows;
+            for v in self.values.iter_mut() {
+                v.truncate(rows);
+            }
+            return Err(e);
         }
         self.rows += 1;
         if self.rows == BATCH_ROWS {

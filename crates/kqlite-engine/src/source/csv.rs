@@ -3,7 +3,7 @@
 //! portal's ` [UTC]` suffix on datetime headers is dropped (the column is a
 //! datetime, its values in the portal's `4/28/2021, 3:05:26.000 PM` form or ISO).
 
-use super::{Chunk, Kind, Record, SourceFile};
+use super::{Bad, BadRecord, Chunk, Kind, Record, SourceFile};
 use crate::error::{Error, Result};
 use crate::schema::Column;
 use kqlite_syntax::ast::ScalarType;
@@ -77,7 +77,12 @@ fn records(text: &str) -> std::result::Result<Vec<Row>, (usize, String)> {
 /// Reads CSV text: the header names the columns (a ` [UTC]` suffix, as the
 /// portal writes on datetime columns, is dropped and makes the column a
 /// datetime); every field is text.
-pub(crate) fn read(file: &Arc<Path>, text: &str, source: SourceFile) -> Result<Chunk> {
+pub(crate) fn read(
+    file: &Arc<Path>,
+    text: &str,
+    source: SourceFile,
+    bad: &mut Bad,
+) -> Result<Chunk> {
     let path = file.as_ref();
     let rows = records(text)
         .map_err(|(line, m)| Error::Data(format!("{}:{line}: {m}", path.display())))?;
@@ -122,12 +127,12 @@ pub(crate) fn read(file: &Arc<Path>, text: &str, source: SourceFile) -> Result<C
             continue;
         }
         if fields.len() != names.len() {
-            return Err(Error::Data(format!(
-                "{}:{line}: {} fields, the header has {}",
-                path.display(),
-                fields.len(),
-                names.len()
-            )));
+            bad.found(BadRecord::at(
+                path,
+                line,
+                format!("{} fields, the header has {}", fields.len(), names.len()),
+            ))?;
+            continue;
         }
         let mut map = Map::new();
         for (n, f) in names.iter().zip(fields) {

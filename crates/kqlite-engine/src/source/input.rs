@@ -2,7 +2,9 @@
 //! choice of reader (the format asked for, or the one the content shows).
 
 use super::scan::Doc;
-use super::{Chunk, Data, Format, SourceFile, csv, data_error, json, response, split_extension};
+use super::{
+    Bad, Chunk, Data, Format, SourceFile, csv, data_error, json, response, split_extension,
+};
 use crate::error::{Error, Result};
 use std::io::Read;
 use std::path::Path;
@@ -11,8 +13,27 @@ use std::sync::Arc;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Reads one file as `format` (or the format it shows, for `Auto`): its
-/// tables' rows, one chunk per table.
-pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Chunk>> {
+/// tables' rows, one chunk per table. With `skip_bad`, malformed records
+/// are left out and listed on the file's first chunk.
+pub(crate) fn read_file(path: &Path, format: Format, skip_bad: bool) -> Result<Vec<Chunk>> {
+    let mut bad = Bad::new(skip_bad);
+    let mut chunks = read_chunks(path, format, &mut bad)?;
+    if !bad.list.is_empty() {
+        if chunks.is_empty() {
+            let source = SourceFile {
+                path: path.to_path_buf(),
+                format,
+                gzip: false,
+                rows: 0,
+            };
+            chunks.push(Chunk::records(None, source, Vec::new(), Vec::new()));
+        }
+        chunks[0].skipped = std::mem::take(&mut bad.list);
+    }
+    Ok(chunks)
+}
+
+fn read_chunks(path: &Path, format: Format, bad: &mut Bad) -> Result<Vec<Chunk>> {
     let raw = std::fs::read(path).map_err(|e| data_error(path, e))?;
     let gzip = raw.starts_with(&GZIP_MAGIC);
     let bytes = if gzip {
@@ -53,6 +74,7 @@ pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Chunk>> {
             defender: false,
             source,
             data: Data::Parquet(batches),
+            skipped: Vec::new(),
         }]);
     }
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
@@ -80,17 +102,17 @@ pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Chunk>> {
     source.format = format;
     let doc = || &doc;
     match format {
-        Format::Csv => Ok(vec![csv::read(&file, text, source)?]),
+        Format::Csv => Ok(vec![csv::read(&file, text, source, bad)?]),
         Format::JsonLines | Format::LaExport | Format::Auto => {
-            json::read_lines(&file, doc(), source)
+            json::read_lines(&file, doc(), source, bad)
         }
-        Format::JsonArray => json::read_array(&file, doc(), source, false),
-        Format::AzCli => json::read_array(&file, doc(), source, true),
-        Format::DefenderStreaming => json::read_defender(&file, doc(), source),
-        Format::LaQueryApi => response::read_la(&file, doc(), source),
-        Format::KustoV1 => response::read_kusto_v1(&file, doc(), source),
-        Format::KustoV2 => response::read_kusto_v2(&file, doc(), source),
-        Format::DefenderApi => response::read_defender_api(&file, doc(), source),
+        Format::JsonArray => json::read_array(&file, doc(), source, false, bad),
+        Format::AzCli => json::read_array(&file, doc(), source, true, bad),
+        Format::DefenderStreaming => json::read_defender(&file, doc(), source, bad),
+        Format::LaQueryApi => response::read_la(&file, doc(), source, bad),
+        Format::KustoV1 => response::read_kusto_v1(&file, doc(), source, bad),
+        Format::KustoV2 => response::read_kusto_v2(&file, doc(), source, bad),
+        Format::DefenderApi => response::read_defender_api(&file, doc(), source, bad),
         Format::Parquet => Err(data_error(path, "not a Parquet file")),
     }
 }

@@ -5,7 +5,7 @@
 
 use super::response::{error_message, useful_name};
 use super::scan::{Doc, ScanError, Span, message};
-use super::{Chunk, Format, Kind, Record, SourceFile};
+use super::{Bad, BadRecord, Chunk, Format, Kind, Record, SourceFile};
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -124,7 +124,12 @@ fn object_record(
 
 /// JSON lines: one object per line. A file whose first object spans lines
 /// is read as JSON objects one after another.
-pub(crate) fn read_lines(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result<Vec<Chunk>> {
+pub(crate) fn read_lines(
+    file: &Arc<Path>,
+    doc: &Doc,
+    source: SourceFile,
+    bad: &mut Bad,
+) -> Result<Vec<Chunk>> {
     let start = doc.skip_ws(0);
     let one_per_line = match doc.value_end(start) {
         Ok(end) => doc.line_of(start) == doc.line_of(end.saturating_sub(1).max(start)),
@@ -136,31 +141,53 @@ pub(crate) fn read_lines(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Res
             if line.trim().is_empty() {
                 continue;
             }
-            let v: Value = serde_json::from_str(line).map_err(|e| {
-                Error::Data(format!(
-                    "{}:{}:{}: {}",
-                    file.display(),
-                    i + 1,
-                    e.column(),
-                    message(&e)
-                ))
-            })?;
-            out.push(
-                object_record(file, i + 1, None, v, Kind::Json)
-                    .map_err(|m| Error::Data(format!("{}:{}: {m}", file.display(), i + 1)))?,
-            );
+            let v: Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(e) => {
+                    bad.found(BadRecord::at(file, i + 1, message(&e)).column(e.column()))?;
+                    continue;
+                }
+            };
+            match object_record(file, i + 1, None, v, Kind::Json) {
+                Ok(r) => out.push(r),
+                Err(m) => bad.found(BadRecord::at(file, i + 1, m))?,
+            }
         }
     } else {
+        // Objects spanning lines: a syntax error leaves no place to go on
+        // from, so it is an error even when skipping.
         for span in doc.top_values().map_err(|e| err_at(file, doc, e))? {
-            let v = doc.parse(span).map_err(|e| err_at(file, doc, e))?;
             let line = doc.line_of(span.start);
-            out.push(
-                object_record(file, line, None, v, Kind::Json)
-                    .map_err(|m| Error::Data(format!("{}:{line}: {m}", file.display())))?,
-            );
+            let v = match doc.parse(span) {
+                Ok(v) => v,
+                Err(e) => {
+                    bad_at(bad, file, doc, e, None)?;
+                    continue;
+                }
+            };
+            match object_record(file, line, None, v, Kind::Json) {
+                Ok(r) => out.push(r),
+                Err(m) => bad.found(BadRecord::at(file, line, m))?,
+            }
         }
     }
     Ok(vec![Chunk::records(None, source, out, Vec::new())])
+}
+
+/// A value that does not parse, at an offset of the document: skipped or
+/// the error.
+pub(crate) fn bad_at(
+    bad: &mut Bad,
+    file: &Path,
+    doc: &Doc,
+    (pos, msg): ScanError,
+    item: Option<(&'static str, usize)>,
+) -> Result<()> {
+    bad.found(
+        BadRecord::at(file, doc.line_of(pos), msg)
+            .column(doc.column_of(pos))
+            .item(item),
+    )
 }
 
 /// The one top-level value of a document.
@@ -195,6 +222,7 @@ pub(crate) fn read_array(
     doc: &Doc,
     source: SourceFile,
     azcli: bool,
+    bad: &mut Bad,
 ) -> Result<Vec<Chunk>> {
     let top = single(file, doc)?;
     let items = doc
@@ -203,21 +231,29 @@ pub(crate) fn read_array(
     let kind = if azcli { Kind::AzCli } else { Kind::Json };
     let mut groups: Vec<(Option<String>, Vec<Record>)> = Vec::new();
     for (k, span) in items.iter().enumerate() {
-        let v = doc.parse(*span).map_err(|e| err_at(file, doc, e))?;
         let line = doc.line_of(span.start);
         let item = Some(("record", k + 1));
-        let mut r = object_record(file, line, item, v, kind).map_err(|m| {
-            Error::Data(format!("{}:{line}: record {}: {m}", file.display(), k + 1))
-        })?;
+        let v = match doc.parse(*span) {
+            Ok(v) => v,
+            Err(e) => {
+                bad_at(bad, file, doc, e, item)?;
+                continue;
+            }
+        };
+        let mut r = match object_record(file, line, item, v, kind) {
+            Ok(r) => r,
+            Err(m) => {
+                bad.found(BadRecord::at(file, line, m).item(item))?;
+                continue;
+            }
+        };
         let name = if azcli {
             match r.fields.remove("TableName") {
                 Some(Value::String(t)) => useful_name(&t),
                 Some(other) => {
-                    return Err(Error::Data(format!(
-                        "{}: `TableName` is {}, not a string",
-                        r.place(),
-                        kind_of(&other)
-                    )));
+                    let m = format!("`TableName` is {}, not a string", kind_of(&other));
+                    bad.found(BadRecord::at(file, line, m).item(item))?;
+                    continue;
                 }
                 None => None,
             }
@@ -239,7 +275,12 @@ pub(crate) fn read_array(
 /// one after another (one per line in storage blobs). Each record's row is
 /// its `properties`, its table the `category` after `AdvancedHunting-`;
 /// the envelope fields (time, tenantId, operationName) are not columns.
-pub(crate) fn read_defender(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result<Vec<Chunk>> {
+pub(crate) fn read_defender(
+    file: &Arc<Path>,
+    doc: &Doc,
+    source: SourceFile,
+    bad: &mut Bad,
+) -> Result<Vec<Chunk>> {
     let mut groups: Vec<(Option<String>, Vec<Record>)> = Vec::new();
     let mut take = |v: Value,
                     line: usize,
@@ -300,16 +341,26 @@ pub(crate) fn read_defender(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> 
                 .array_items(records.start)
                 .map_err(|e| err_at(file, doc, e))?;
             for (k, it) in items.iter().enumerate() {
-                let v = doc.parse(*it).map_err(|e| err_at(file, doc, e))?;
                 let line = doc.line_of(it.start);
-                take(v, line, Some(("record", k + 1))).map_err(|m| {
-                    Error::Data(format!("{}:{line}: record {}: {m}", file.display(), k + 1))
-                })?;
+                let item = Some(("record", k + 1));
+                match doc.parse(*it) {
+                    Ok(v) => {
+                        if let Err(m) = take(v, line, item) {
+                            bad.found(BadRecord::at(file, line, m).item(item))?;
+                        }
+                    }
+                    Err(e) => bad_at(bad, file, doc, e, item)?,
+                }
             }
         } else {
-            let v = doc.parse(span).map_err(|e| err_at(file, doc, e))?;
-            take(v, line, None)
-                .map_err(|m| Error::Data(format!("{}:{line}: {m}", file.display())))?;
+            match doc.parse(span) {
+                Ok(v) => {
+                    if let Err(m) = take(v, line, None) {
+                        bad.found(BadRecord::at(file, line, m))?;
+                    }
+                }
+                Err(e) => bad_at(bad, file, doc, e, None)?,
+            }
         }
     }
     Ok(groups

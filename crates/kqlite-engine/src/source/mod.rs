@@ -154,8 +154,123 @@ pub struct LoadedTable {
     /// Whether the types were inferred from the data (no built-in schema
     /// and no types declared by the file).
     pub inferred: bool,
+    /// The columns whose types were inferred from the data: no schema
+    /// (built-in or schema file) names them and no file declares them.
+    pub inferred_columns: Vec<String>,
+    /// The user schema file that typed the table, if one was found beside
+    /// the data (see [`LoadOptions`]).
+    pub schema_file: Option<PathBuf>,
     /// The files the rows came from, in reading order.
     pub sources: Vec<SourceFile>,
+    /// Records left out with [`LoadOptions::skip_bad_records`], in reading
+    /// order (empty otherwise: a bad record is an error).
+    pub skipped: Vec<BadRecord>,
+}
+
+/// A malformed record: where it is and what is wrong with it. Without
+/// [`LoadOptions::skip_bad_records`] it is the load's error; with it, the
+/// record is left out and listed in [`LoadedTable::skipped`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    pub file: PathBuf,
+    /// 1-based line the record starts on.
+    pub line: usize,
+    /// 1-based column of the problem, when known.
+    pub column: Option<usize>,
+    /// ("record" or "row", 1-based position) inside the file's array, when
+    /// several records can share a line.
+    pub item: Option<(&'static str, usize)>,
+    pub reason: String,
+}
+
+impl BadRecord {
+    pub(crate) fn at(file: &Path, line: usize, reason: impl Into<String>) -> BadRecord {
+        BadRecord {
+            file: file.to_path_buf(),
+            line,
+            column: None,
+            item: None,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn column(mut self, column: usize) -> BadRecord {
+        self.column = Some(column);
+        self
+    }
+
+    pub(crate) fn item(mut self, item: Option<(&'static str, usize)>) -> BadRecord {
+        self.item = item;
+        self
+    }
+
+    /// `file:line` (with `:column` when known): where to look.
+    pub fn place(&self) -> String {
+        match self.column {
+            Some(c) => format!("{}:{}:{c}", self.file.display(), self.line),
+            None => format!("{}:{}", self.file.display(), self.line),
+        }
+    }
+}
+
+impl std::fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: ", self.place())?;
+        if let Some((what, n)) = self.item {
+            write!(f, "{what} {n}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// Where the readers send bad records: the error of the load, or, when
+/// skipping, a list.
+pub(crate) struct Bad {
+    skip: bool,
+    pub(crate) list: Vec<BadRecord>,
+}
+
+impl Bad {
+    pub(crate) fn new(skip: bool) -> Bad {
+        Bad {
+            skip,
+            list: Vec::new(),
+        }
+    }
+
+    /// A bad record: noted when skipping (Ok, the reader goes on with the
+    /// next record), else the error.
+    pub(crate) fn found(&mut self, record: BadRecord) -> Result<()> {
+        if self.skip {
+            self.list.push(record);
+            Ok(())
+        } else {
+            Err(Error::Data(record.to_string()))
+        }
+    }
+}
+
+/// How `-d` sources are read ([`load_with`]).
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The format of the files; [`Format::Auto`] recognises it.
+    pub format: Format,
+    /// Leave out malformed records (an unparseable JSON line, a value that
+    /// does not fit its column's type, a CSV row with the wrong number of
+    /// fields, ...) instead of failing; they are listed in
+    /// [`LoadedTable::skipped`]. Damage that breaks a file's structure (an
+    /// unclosed CSV quote, a JSON document cut short) is still an error:
+    /// there is no next record to go on with.
+    pub skip_bad_records: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            format: Format::Auto,
+            skip_bad_records: false,
+        }
+    }
 }
 
 impl LoadedTable {
@@ -214,12 +329,26 @@ fn data_error(path: &Path, msg: impl std::fmt::Display) -> Error {
 }
 
 /// Loads `-d PATH` or `-d NAME=PATH`, recognising the format of each file
-/// ([`load_as`] with [`Format::Auto`]).
+/// ([`load_with`] with the default options).
 pub fn load(name: Option<&str>, path: &Path) -> Result<Vec<LoadedTable>> {
-    load_as(name, path, Format::Auto)
+    load_with(name, path, &LoadOptions::default())
 }
 
-/// Loads `-d PATH` or `-d NAME=PATH` with the files read as `format`:
+/// Loads `-d PATH` or `-d NAME=PATH` with the files read as `format`
+/// ([`load_with`]).
+pub fn load_as(name: Option<&str>, path: &Path, format: Format) -> Result<Vec<LoadedTable>> {
+    load_with(
+        name,
+        path,
+        &LoadOptions {
+            format,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// Loads `-d PATH` or `-d NAME=PATH` with the files read as
+/// `options.format`:
 ///
 /// - a file is its tables: one, or several when the content names them
 ///   (Defender `category`, `TableName`, a response's table names);
@@ -234,7 +363,12 @@ pub fn load(name: Option<&str>, path: &Path) -> Result<Vec<LoadedTable>> {
 ///
 /// Tables of the same name from several files are one table. With `NAME=`
 /// the path must hold exactly one table.
-pub fn load_as(name: Option<&str>, path: &Path, format: Format) -> Result<Vec<LoadedTable>> {
+pub fn load_with(
+    name: Option<&str>,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Vec<LoadedTable>> {
+    let format = options.format;
     let mut plan: Vec<Planned> = Vec::new();
     if path.is_dir() {
         plan_dir(name, path, format, &mut plan)?;
@@ -269,7 +403,7 @@ pub fn load_as(name: Option<&str>, path: &Path, format: Format) -> Result<Vec<Lo
     // Read every file; group the chunks by table name in first-seen order.
     let mut groups: Vec<(String, Vec<Chunk>, Option<String>)> = Vec::new();
     for p in plan {
-        let read = input::read_file(&p.file, p.format)?;
+        let read = input::read_file(&p.file, p.format, options.skip_bad_records)?;
         let mut unnamed = 0usize;
         for mut chunk in read {
             if let Some(r) = p.report {
@@ -317,7 +451,7 @@ pub fn load_as(name: Option<&str>, path: &Path, format: Format) -> Result<Vec<Lo
                 Some(suffix) if name.is_none() => export_table_name(&table, &suffix, &chunks),
                 _ => table,
             };
-            build_table(&table, chunks)
+            build_table(&table, chunks, options)
         })
         .collect()
 }
@@ -553,6 +687,8 @@ pub(crate) struct Chunk {
     pub defender: bool,
     pub source: SourceFile,
     pub data: Data,
+    /// Bad records of the file left out (when skipping).
+    pub skipped: Vec<BadRecord>,
 }
 
 pub(crate) enum Data {
@@ -579,6 +715,7 @@ impl Chunk {
             defender: false,
             source,
             data: Data::Records { records, declared },
+            skipped: Vec::new(),
         }
     }
 }
@@ -594,15 +731,17 @@ fn schema_for(table: &str, defender: bool) -> Option<TableSchema> {
 }
 
 /// Types and converts the chunks of one table.
-fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
+fn build_table(table: &str, chunks: Vec<Chunk>, options: &LoadOptions) -> Result<LoadedTable> {
     let defender = chunks.iter().any(|c| c.defender);
     let known = schema_for(table, defender);
     let sources: Vec<SourceFile> = chunks.iter().map(|c| c.source.clone()).collect();
+    let mut skipped: Vec<BadRecord> = Vec::new();
     let mut records: Vec<Record> = Vec::new();
     let mut parquet: Vec<(PathBuf, Vec<RecordBatch>)> = Vec::new();
     // Declared column types, with the file that declared each.
     let mut declared: Vec<(Column, PathBuf)> = Vec::new();
     for c in chunks {
+        skipped.extend(c.skipped);
         match c.data {
             Data::Parquet(b) => parquet.push((c.source.path, b)),
             Data::Records {
@@ -637,6 +776,7 @@ fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
     if !parquet.is_empty() {
         let mut t = parquet_table(table, known, parquet)?;
         t.sources = sources;
+        t.skipped = skipped;
         return Ok(t);
     }
     let all_declared = !declared.is_empty()
@@ -664,6 +804,7 @@ fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
             }
         }
     }
+    let inferred_columns = extra.clone();
     for k in extra {
         let with_key = || records.iter().filter(|r| r.fields.contains_key(&k));
         let text = with_key().any(|r| r.kind != Kind::Json);
@@ -697,22 +838,25 @@ fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
     let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
     let types: Vec<ScalarType> = columns.iter().map(|c| c.ty).collect();
     const NULL: Value = Value::Null;
+    let mut bad = Bad::new(options.skip_bad_records);
     for r in &records {
-        builder
-            .push(|i| {
-                let v = r.fields.get(&names[i]);
-                // Python's None, printed by `az`, is null (a string column
-                // keeps the text: Kusto strings are never null).
-                if r.kind == Kind::AzCli
-                    && types[i] != ScalarType::String
-                    && v.and_then(Value::as_str) == Some("None")
-                {
-                    return Some(&NULL);
-                }
-                v
-            })
-            .map_err(|e| Error::Data(format!("{}: {e}", r.place())))?;
+        let pushed = builder.push(|i| {
+            let v = r.fields.get(&names[i]);
+            // Python's None, printed by `az`, is null (a string column
+            // keeps the text: Kusto strings are never null).
+            if r.kind == Kind::AzCli
+                && types[i] != ScalarType::String
+                && v.and_then(Value::as_str) == Some("None")
+            {
+                return Some(&NULL);
+            }
+            v
+        });
+        if let Err(e) = pushed {
+            bad.found(BadRecord::at(&r.file, r.line, e).item(r.item))?;
+        }
     }
+    skipped.extend(bad.list);
     let (columns, batches) = builder
         .finish()
         .map_err(|e| Error::Data(format!("{table}: {e}")))?;
@@ -723,7 +867,10 @@ fn build_table(table: &str, chunks: Vec<Chunk>) -> Result<LoadedTable> {
         },
         batches,
         inferred,
+        inferred_columns,
+        schema_file: None,
         sources,
+        skipped,
     })
 }
 
@@ -836,7 +983,10 @@ fn parquet_table(
         },
         batches: out,
         inferred,
+        inferred_columns: Vec::new(),
+        schema_file: None,
         sources: Vec::new(),
+        skipped: Vec::new(),
     })
 }
 

@@ -10,9 +10,9 @@
 //! Kusto v1 table of contents or the v2 `TableKind: PrimaryResult` tells
 //! them from the service's own tables (@ExtendedProperties, QueryStatus).
 
-use super::json::{err_at, single};
+use super::json::{bad_at, err_at, single};
 use super::scan::{Doc, Span};
-use super::{Chunk, Kind, Record, SourceFile};
+use super::{Bad, BadRecord, Chunk, Kind, Record, SourceFile};
 use crate::error::{Error, Result};
 use crate::schema::Column;
 use kqlite_syntax::ast::ScalarType;
@@ -151,16 +151,28 @@ impl Ctx<'_> {
     }
 
     /// Rows as arrays of values, one per column, numbered from `first`.
+    /// A row that is not an array of the right length is a bad record.
     fn rows(
         &self,
         span: Span,
         columns: &[Column],
         first: usize,
         out: &mut Vec<Record>,
+        bad: &mut Bad,
     ) -> Result<()> {
         for (k, item) in self.items(span)?.into_iter().enumerate() {
             let n = first + k;
-            let v = self.parse(item)?;
+            let line = self.doc.line_of(item.start);
+            let row = |reason: String| {
+                BadRecord::at(self.file, line, reason).column(self.doc.column_of(item.start))
+            };
+            let v = match self.doc.parse(item) {
+                Ok(v) => v,
+                Err(e) => {
+                    bad_at(bad, self.file, self.doc, e, Some(("row", n)))?;
+                    continue;
+                }
+            };
             let values = match v {
                 Value::Array(a) => a,
                 Value::Object(_) => {
@@ -173,27 +185,25 @@ impl Ctx<'_> {
                     ));
                 }
                 other => {
-                    return Err(self.error(
-                        item.start,
-                        format!("row {n}: expected an array of values, found {other}"),
-                    ));
+                    bad.found(row(format!(
+                        "row {n}: expected an array of values, found {other}"
+                    )))?;
+                    continue;
                 }
             };
             if values.len() != columns.len() {
-                return Err(self.error(
-                    item.start,
-                    format!(
-                        "row {n} has {} values, the table has {} columns",
-                        values.len(),
-                        columns.len()
-                    ),
-                ));
+                bad.found(row(format!(
+                    "row {n} has {} values, the table has {} columns",
+                    values.len(),
+                    columns.len()
+                )))?;
+                continue;
             }
             let fields: Map<String, Value> =
                 columns.iter().map(|c| c.name.clone()).zip(values).collect();
             out.push(Record {
                 file: self.file.clone(),
-                line: self.doc.line_of(item.start),
+                line,
                 item: Some(("row", n)),
                 fields,
                 kind: Kind::Json,
@@ -204,7 +214,12 @@ impl Ctx<'_> {
 }
 
 /// Log Analytics Query API: every table of `tables` is a result.
-pub(crate) fn read_la(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result<Vec<Chunk>> {
+pub(crate) fn read_la(
+    file: &Arc<Path>,
+    doc: &Doc,
+    source: SourceFile,
+    bad: &mut Bad,
+) -> Result<Vec<Chunk>> {
     let cx = Ctx { file, doc };
     let top = single(file, doc)?;
     let m = cx.members(top)?;
@@ -217,7 +232,7 @@ pub(crate) fn read_la(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result
         };
         let columns = cx.columns(cx.need(&tm, &["columns"], t)?, &["name"], &["type"])?;
         let mut records = Vec::new();
-        cx.rows(cx.need(&tm, &["rows"], t)?, &columns, 1, &mut records)?;
+        cx.rows(cx.need(&tm, &["rows"], t)?, &columns, 1, &mut records, bad)?;
         out.push(Chunk::records(
             useful_name(&name),
             source.clone(),
@@ -231,7 +246,12 @@ pub(crate) fn read_la(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result
 /// Kusto REST v1: the result tables are those the trailing table of
 /// contents lists as `QueryResult`; without one, every table but the
 /// service's own (@ExtendedProperties, QueryStatus).
-pub(crate) fn read_kusto_v1(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result<Vec<Chunk>> {
+pub(crate) fn read_kusto_v1(
+    file: &Arc<Path>,
+    doc: &Doc,
+    source: SourceFile,
+    bad: &mut Bad,
+) -> Result<Vec<Chunk>> {
     let cx = Ctx { file, doc };
     let top = single(file, doc)?;
     let m = cx.members(top)?;
@@ -261,7 +281,8 @@ pub(crate) fn read_kusto_v1(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> 
     match toc {
         Some((_, cols, rows)) => {
             let mut entries = Vec::new();
-            cx.rows(*rows, cols, 1, &mut entries)?;
+            // The table of contents is the response's own: never skipped.
+            cx.rows(*rows, cols, 1, &mut entries, &mut Bad::new(false))?;
             for e in entries {
                 let kind = e.fields.get("Kind").and_then(Value::as_str).unwrap_or("");
                 if kind != "QueryResult" {
@@ -296,7 +317,7 @@ pub(crate) fn read_kusto_v1(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> 
     for (i, name) in selected {
         let (_, columns, rows) = &parsed[i];
         let mut records = Vec::new();
-        cx.rows(*rows, columns, 1, &mut records)?;
+        cx.rows(*rows, columns, 1, &mut records, bad)?;
         out.push(Chunk::records(
             useful_name(&name),
             source.clone(),
@@ -318,7 +339,12 @@ struct V2Table {
 /// Kusto REST v2: the `DataTable` frames (or TableHeader + TableFragment
 /// frames, progressive mode) whose `TableKind` is `PrimaryResult`. A
 /// response that reports errors is an error: its results may be partial.
-pub(crate) fn read_kusto_v2(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> Result<Vec<Chunk>> {
+pub(crate) fn read_kusto_v2(
+    file: &Arc<Path>,
+    doc: &Doc,
+    source: SourceFile,
+    bad: &mut Bad,
+) -> Result<Vec<Chunk>> {
     let cx = Ctx { file, doc };
     let top = single(file, doc)?;
     let mut tables: Vec<V2Table> = Vec::new();
@@ -367,7 +393,13 @@ pub(crate) fn read_kusto_v2(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> 
                 )?;
                 let mut records = Vec::new();
                 if kind == "DataTable" {
-                    cx.rows(cx.need(&fm, &["Rows"], frame)?, &columns, 1, &mut records)?;
+                    cx.rows(
+                        cx.need(&fm, &["Rows"], frame)?,
+                        &columns,
+                        1,
+                        &mut records,
+                        bad,
+                    )?;
                 }
                 tables.push(V2Table {
                     id: table_id(&cx)?,
@@ -396,6 +428,7 @@ pub(crate) fn read_kusto_v2(file: &Arc<Path>, doc: &Doc, source: SourceFile) -> 
                     &columns,
                     first,
                     &mut t.records,
+                    bad,
                 )?;
             }
             "TableCompletion" | "DataSetCompletion" => {
@@ -434,6 +467,7 @@ pub(crate) fn read_defender_api(
     file: &Arc<Path>,
     doc: &Doc,
     source: SourceFile,
+    bad: &mut Bad,
 ) -> Result<Vec<Chunk>> {
     let cx = Ctx { file, doc };
     let top = single(file, doc)?;
@@ -450,20 +484,24 @@ pub(crate) fn read_defender_api(
         .enumerate()
     {
         let line = doc.line_of(item.start);
-        match cx.parse(item)? {
-            Value::Object(fields) => records.push(Record {
+        let row = Some(("row", k + 1));
+        match doc.parse(item) {
+            Ok(Value::Object(fields)) => records.push(Record {
                 file: file.clone(),
                 line,
-                item: Some(("row", k + 1)),
+                item: row,
                 fields,
                 kind: Kind::Json,
             }),
-            other => {
-                return Err(cx.error(
-                    item.start,
+            Ok(other) => bad.found(
+                BadRecord::at(
+                    file,
+                    line,
                     format!("row {}: expected an object, found {other}", k + 1),
-                ));
-            }
+                )
+                .column(doc.column_of(item.start)),
+            )?,
+            Err(e) => bad_at(bad, file, doc, e, row)?,
         }
     }
     let mut chunk = Chunk::records(None, source, records, columns);
