@@ -268,7 +268,10 @@ pub fn load(
             return Err(Outcome::Usage);
         }
         let start = Instant::now();
-        if load_lazy(session, name, path, arg, options, start, &mut reads)? {
+        // A user schema file beside the data types the table: the eager
+        // reader applies it.
+        let user_schema = kqlite_engine::source::has_user_schema(name, path);
+        if !user_schema && load_lazy(session, name, path, arg, options, start, &mut reads)? {
             continue;
         }
         let tables = kqlite_engine::source::load_with(name, path, options).map_err(|e| {

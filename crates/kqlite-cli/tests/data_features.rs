@@ -261,3 +261,219 @@ fn bad_lines_of_tables_read_while_the_query_runs_are_reported_after_it() {
         ],
     );
 }
+
+// ---------------------------------------------------------- schema files
+
+/// One record of a table no built-in schema knows: without a schema file
+/// `Id` is a string (the JSON has "7"), `Props` a string of JSON text.
+const EVENTS: &str = "{\"Id\": \"7\", \"When\": \"2024-01-01T00:00:00Z\", \"Props\": \"{\\\"a\\\": 1}\", \"Extra\": 5}\n";
+
+#[test]
+fn a_json_schema_file_beside_the_data_types_the_table() {
+    let dir = temp_dir("schemajson");
+    let f = write(&dir, "Events.ndjson", EVENTS);
+    let q = "Events | getschema | project ColumnName, ColumnType";
+    let run = kqlite(&["query", "-d", &f, q]);
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"ColumnName": "Id", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "When", "ColumnType": "datetime"}),
+            serde_json::json!({"ColumnName": "Props", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "Extra", "ColumnType": "long"}),
+        ]
+    );
+    let schema = write(
+        &dir,
+        "Events.schema.json",
+        r#"{"name": "Events", "columns": [
+            {"name": "Id", "type": "long"},
+            {"name": "When", "type": "datetime"},
+            {"name": "Props", "type": "dynamic"}
+        ]}"#,
+    );
+    let run = kqlite(&["query", "-d", &f, q]);
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"ColumnName": "Id", "ColumnType": "long"}),
+            serde_json::json!({"ColumnName": "When", "ColumnType": "datetime"}),
+            serde_json::json!({"ColumnName": "Props", "ColumnType": "dynamic"}),
+            serde_json::json!({"ColumnName": "Extra", "ColumnType": "long"}),
+        ]
+    );
+    // Typed by the schema: arithmetic on Id, property access on Props.
+    let run = kqlite(&[
+        "query",
+        "-d",
+        &f,
+        "Events | project n = Id + 1, a = toint(Props.a)",
+    ]);
+    assert_eq!(rows(&run), vec![serde_json::json!({"n": 8, "a": 1})]);
+    // The same -d as a folder finds it too.
+    let folder = dir.display().to_string();
+    let run = kqlite(&["query", "-d", &folder, "Events | project n = Id + 1"]);
+    assert_eq!(rows(&run), vec![serde_json::json!({"n": 8})]);
+    // kqlite tables names the schema file; only Extra is inferred.
+    let run = kqlite(&["tables", "-d", &f]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    for part in [
+        format!("; schema from {schema}, 1 extra column typed from the data\n"),
+        "  Id: long\n".to_string(),
+        "  Props: dynamic\n".to_string(),
+        "  Extra: long  (inferred)\n".to_string(),
+    ] {
+        assert!(
+            run.stdout.contains(&part),
+            "`{part}` missing:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_kql_table_definition_overrides_the_built_in_schema() {
+    let dir = temp_dir("schemakql");
+    let f = write(
+        &dir,
+        "SecurityAlert.ndjson",
+        "{\"TimeGenerated\": \"2024-01-01T00:00:00Z\", \"AlertName\": \"a\", \"Score\": \"12\"}\n",
+    );
+    write(
+        &dir,
+        "SecurityAlert.kql",
+        "// exported with .show table SecurityAlert cslschema\n\
+         .create table SecurityAlert (TimeGenerated:datetime, AlertName:string, Score:long)\n",
+    );
+    // Only the definition's columns: the built-in schema's 35 are replaced.
+    let run = kqlite(&[
+        "query",
+        "-d",
+        &f,
+        "SecurityAlert | getschema | project ColumnName, ColumnType",
+    ]);
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"ColumnName": "TimeGenerated", "ColumnType": "datetime"}),
+            serde_json::json!({"ColumnName": "AlertName", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "Score", "ColumnType": "long"}),
+        ]
+    );
+    let run = kqlite(&["query", "-d", &f, "SecurityAlert | project s = Score * 2"]);
+    assert_eq!(rows(&run), vec![serde_json::json!({"s": 24})]);
+    let run = kqlite(&["tables", "-d", &f]);
+    assert!(run.stdout.contains("SecurityAlert.kql\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains("(inferred)"), "{}", run.stdout);
+}
+
+#[test]
+fn a_schema_file_inside_a_folder_makes_it_one_table() {
+    let dir = temp_dir("schemafolder");
+    write(
+        &dir,
+        "MyLogs/part1.jsonl",
+        "{\"Host\": \"a\", \"Port\": \"443\"}\n",
+    );
+    write(
+        &dir,
+        "MyLogs/part2.jsonl",
+        "{\"Host\": \"b\", \"Port\": \"22\"}\n",
+    );
+    write(
+        &dir,
+        "MyLogs/MyLogs.schema.kql",
+        ".create table MyLogs (Host:string, Port:int)",
+    );
+    let folder = dir.join("MyLogs").display().to_string();
+    let run = kqlite(&[
+        "query",
+        "-d",
+        &folder,
+        "MyLogs | where Port > 100 | project Host",
+    ]);
+    // Ports are ints by the schema (the files hold strings): 443 > 100.
+    assert_eq!(rows(&run), vec![serde_json::json!({"Host": "a"})]);
+    // CSV beside a Log-Analytics-style column list.
+    let f = write(&dir, "Hosts.csv", "Name,Port\nweb,8443\ndb,5432\n");
+    write(
+        &dir,
+        "Hosts.schema.json",
+        r#"{"columns": [{"name": "Name", "type": "string"}, {"name": "Port", "type": "int"}]}"#,
+    );
+    let run = kqlite(&["query", "-d", &f, "Hosts | summarize m = max(Port)"]);
+    assert_eq!(rows(&run), vec![serde_json::json!({"m": 8443})]);
+}
+
+#[test]
+fn bad_schema_files_are_errors_naming_the_file() {
+    let dir = temp_dir("schemabad");
+    let f = write(&dir, "Events.ndjson", EVENTS);
+    let schema = write(
+        &dir,
+        "Events.schema.json",
+        r#"{"columns": [{"name": "Id", "type": "varchar"}]}"#,
+    );
+    let run = kqlite(&["query", "-d", &f, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &[&format!("{schema}: column `Id` has unknown type `varchar`")],
+    );
+    write(&dir, "Events.schema.json", "{\"columns\": [");
+    let run = kqlite(&["query", "-d", &f, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(&run, &[&format!("{schema}: not JSON")]);
+    std::fs::remove_file(&schema).expect("remove");
+    // A definition of another table.
+    let kql = write(&dir, "Events.kql", ".create table Other (Id:long)");
+    let run = kqlite(&["query", "-d", &f, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &[&format!(
+            "{kql}: defines table `Other`, but the file is named for table `Events`"
+        )],
+    );
+    // Not a definition at all.
+    write(&dir, "Events.kql", "Events | take 1");
+    let run = kqlite(&["query", "-d", &f, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(&run, &[&format!("{kql}: not a table definition")]);
+    // Two schema files for one table.
+    write(&dir, "Events.kql", ".create table Events (Id:long)");
+    write(&dir, "Events.schema.kql", ".create table Events (Id:long)");
+    let run = kqlite(&["query", "-d", &f, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(&run, &["table `Events` has two schema files"]);
+    // A value the schema's type does not take is a bad record.
+    std::fs::remove_file(dir.join("Events.schema.kql")).expect("remove");
+    write(
+        &dir,
+        "Events.kql",
+        ".create table Events (Id:long, When:datetime)",
+    );
+    let f = write(
+        &dir,
+        "Events.ndjson",
+        "{\"Id\": \"7\"}\n{\"Id\": \"seven\"}\n{\"Id\": 9}\n",
+    );
+    let run = kqlite(&["query", "-d", &f, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &["Events.ndjson:2: column `Id`: `seven` is not a long"],
+    );
+    let run = kqlite(&[
+        "query",
+        "--skip-bad-records",
+        "-d",
+        &f,
+        "Events | summarize s = sum(Id)",
+    ]);
+    assert_eq!(rows(&run), vec![serde_json::json!({"s": 16})]);
+    // Giving the schema file itself as data is a mistake worth naming.
+    let run = kqlite(&["query", "-d", &kql, "Events"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(&run, &["is a schema file, not data"]);
+}

@@ -24,6 +24,7 @@ mod lazy;
 mod parquet_lazy;
 mod response;
 mod scan;
+mod user_schema;
 
 use crate::builtin_schemas::Flavor;
 use crate::error::{Error, Result};
@@ -37,6 +38,7 @@ use std::sync::Arc;
 
 pub use lazy::{LazyFile, LazyJsonTable, ReadCounters, Skipped, open_lazy};
 pub use parquet_lazy::{LazyParquet, ParquetSink, open_parquet};
+pub use user_schema::{find_user_schema, read_schema_file};
 
 /// Whether JSON text is in the compact form kqlite stores dynamic values
 /// in (what serde_json writes), so it can be written out as it is.
@@ -356,13 +358,17 @@ pub fn load_as(name: Option<&str>, path: &Path, format: Format) -> Result<Vec<Lo
 ///   file below it is one table, named by the container;
 /// - a folder holding `am-*` folders gives one table per container (and
 ///   the tables of its own files);
-/// - a folder named after a known table (or given with `NAME=`) is one
-///   table of all its part files; a folder holding only partition folders
+/// - a folder named after a known table (or given with `NAME=`, or holding
+///   a schema file named after the folder) is one table of all its part
+///   files; a folder holding only partition folders
 ///   (`tenantId=...`, `y=2024`) is read recursively; any other folder gives
 ///   the tables of each of its files.
 ///
 /// Tables of the same name from several files are one table. With `NAME=`
-/// the path must hold exactly one table.
+/// the path must hold exactly one table. A user schema file found for a
+/// table (see `user_schema.rs`: `<Table>.schema.json`, `<Table>.kql`,
+/// `<Table>.schema.kql` beside the data or inside its folder) types it
+/// instead of its built-in schema.
 pub fn load_with(
     name: Option<&str>,
     path: &Path,
@@ -373,6 +379,12 @@ pub fn load_with(
     if path.is_dir() {
         plan_dir(name, path, format, &mut plan)?;
     } else if path.exists() {
+        if user_schema::is_schema_file(path) {
+            return Err(data_error(
+                path,
+                "is a schema file, not data: give the data file with -d and keep the schema file beside it",
+            ));
+        }
         let default = match name {
             Some(n) => n.to_string(),
             None if format != Format::Auto => plain_stem(path),
@@ -444,6 +456,7 @@ pub fn load_with(
             }
         }
     }
+    let root = path.is_dir().then_some(path);
     groups
         .into_iter()
         .map(|(table, chunks, container)| {
@@ -451,7 +464,9 @@ pub fn load_with(
                 Some(suffix) if name.is_none() => export_table_name(&table, &suffix, &chunks),
                 _ => table,
             };
-            build_table(&table, chunks, options)
+            let files: Vec<&Path> = chunks.iter().map(|c| c.source.path.as_path()).collect();
+            let user = find_user_schema(&table, &files, root)?;
+            build_table(&table, chunks, options, user)
         })
         .collect()
 }
@@ -474,7 +489,37 @@ fn is_hidden(p: &Path) -> bool {
 }
 
 fn is_data_file(p: &Path) -> bool {
-    p.is_file() && !is_hidden(p) && table_name_of(p).is_some()
+    p.is_file() && !is_hidden(p) && !user_schema::is_schema_file(p) && table_name_of(p).is_some()
+}
+
+/// Whether a user schema file may type a table of `-d [NAME=]PATH`: one
+/// named for the file's table beside it, or any schema file in or below
+/// the folder. (Tables read while the query runs take only built-in
+/// schemas; the CLI reads such sources eagerly instead.)
+pub fn has_user_schema(name: Option<&str>, path: &Path) -> bool {
+    fn below(dir: &Path, depth: usize) -> bool {
+        let Ok(list) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        list.filter_map(|e| e.ok().map(|e| e.path())).any(|p| {
+            if p.is_dir() {
+                depth < 16 && below(&p, depth + 1)
+            } else {
+                user_schema::is_schema_file(&p)
+            }
+        })
+    }
+    if path.is_dir() {
+        return below(path, 0);
+    }
+    let table = name.map(str::to_string).unwrap_or_else(|| plain_stem(path));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    user_schema::candidates(&table)
+        .iter()
+        .any(|n| dir.join(n).is_file())
 }
 
 /// Entries of a folder, sorted in natural order (`PT05M_2` before
@@ -610,7 +655,7 @@ fn plan_dir(name: Option<&str>, dir: &Path, format: Format, plan: &mut Vec<Plann
             if format == Format::Auto {
                 is_data_file(p)
             } else {
-                p.is_file()
+                p.is_file() && !user_schema::is_schema_file(p)
             }
         })
         .cloned()
@@ -624,7 +669,12 @@ fn plan_dir(name: Option<&str>, dir: &Path, format: Format, plan: &mut Vec<Plann
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let known = schema::builtin(&dir_name).map(|_| dir_name.clone());
+    // A folder named after a known table, or holding a schema file named
+    // after itself, is that table's part files.
+    let typed_here = user_schema::candidates(&dir_name)
+        .iter()
+        .any(|n| dir.join(n).is_file());
+    let known = (schema::builtin(&dir_name).is_some() || typed_here).then(|| dir_name.clone());
     let mut default = name.map(str::to_string).or(known);
     if files.is_empty() && containers.is_empty() && partitions {
         // A partitioned blob tree (`tenantId=<guid>/y=2024/.../PT1H.json`):
@@ -730,10 +780,20 @@ fn schema_for(table: &str, defender: bool) -> Option<TableSchema> {
     }
 }
 
-/// Types and converts the chunks of one table.
-fn build_table(table: &str, chunks: Vec<Chunk>, options: &LoadOptions) -> Result<LoadedTable> {
+/// Types and converts the chunks of one table: by the user schema file
+/// found for it, else its built-in schema, else the types its files
+/// declare, else the data.
+fn build_table(
+    table: &str,
+    chunks: Vec<Chunk>,
+    options: &LoadOptions,
+    user: Option<(PathBuf, TableSchema)>,
+) -> Result<LoadedTable> {
     let defender = chunks.iter().any(|c| c.defender);
-    let known = schema_for(table, defender);
+    let (schema_file, known) = match user {
+        Some((file, schema)) => (Some(file), Some(schema)),
+        None => (None, schema_for(table, defender)),
+    };
     let sources: Vec<SourceFile> = chunks.iter().map(|c| c.source.clone()).collect();
     let mut skipped: Vec<BadRecord> = Vec::new();
     let mut records: Vec<Record> = Vec::new();
@@ -777,6 +837,7 @@ fn build_table(table: &str, chunks: Vec<Chunk>, options: &LoadOptions) -> Result
         let mut t = parquet_table(table, known, parquet)?;
         t.sources = sources;
         t.skipped = skipped;
+        t.schema_file = schema_file;
         return Ok(t);
     }
     let all_declared = !declared.is_empty()
@@ -787,11 +848,12 @@ fn build_table(table: &str, chunks: Vec<Chunk>, options: &LoadOptions) -> Result
         });
     let inferred = known.is_none() && !all_declared;
     // The schema's columns, then any others the data has (never dropped).
-    // A type the file declares wins over the schema's: it is what the
-    // service said the values are.
+    // A type the file declares wins over the built-in schema's: it is what
+    // the service said the values are. A user's schema file wins over both.
     let mut columns: Vec<Column> = known.map(|s| s.columns).unwrap_or_default();
     for (d, _) in &declared {
         match columns.iter_mut().find(|c| c.name == d.name) {
+            Some(_) if schema_file.is_some() => {}
             Some(c) => c.ty = d.ty,
             None => columns.push(d.clone()),
         }
@@ -868,7 +930,7 @@ fn build_table(table: &str, chunks: Vec<Chunk>, options: &LoadOptions) -> Result
         batches,
         inferred,
         inferred_columns,
-        schema_file: None,
+        schema_file,
         sources,
         skipped,
     })
