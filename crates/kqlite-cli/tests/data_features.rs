@@ -477,3 +477,184 @@ fn bad_schema_files_are_errors_naming_the_file() {
     assert_eq!(run.code, 3, "{}", run.transcript());
     has(&run, &["is a schema file, not data"]);
 }
+
+// ------------------------------------------------------------- watchlists
+
+const WATCHLISTS: &str = "../../testdata/watchlists";
+
+fn watchlist_query(q: &str) -> Run {
+    kqlite(&["query", "-o", "json", "--watchlists", WATCHLISTS, q])
+}
+
+#[test]
+fn get_watchlist_returns_the_csv_with_search_key() {
+    // "Build queries or rules with watchlists": ipwatchlist is
+    // IPAddress,Location with four items; no ipwatchlist.json, so the
+    // search key is the first column.
+    let run =
+        watchlist_query("_GetWatchlist('ipwatchlist') | project SearchKey, IPAddress, Location");
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"SearchKey": "10.0.100.11", "IPAddress": "10.0.100.11", "Location": "Home"}),
+            serde_json::json!({"SearchKey": "172.16.107.23", "IPAddress": "172.16.107.23", "Location": "Work"}),
+            serde_json::json!({"SearchKey": "10.0.150.39", "IPAddress": "10.0.150.39", "Location": "Home"}),
+            serde_json::json!({"SearchKey": "172.20.32.117", "IPAddress": "172.20.32.117", "Location": "Work"}),
+        ]
+    );
+    // The page's "watchlist as a variable" query, over a Heartbeat of two
+    // computers: only the one in the watchlist is kept.
+    let run = watchlist_query(
+        "let watchlist = (_GetWatchlist('ipwatchlist') | project IPAddress);\n\
+         let Heartbeat = datatable(ComputerIP:string) ['10.0.100.11', '10.9.9.9'];\n\
+         Heartbeat | where ComputerIP in (watchlist)",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![serde_json::json!({"ComputerIP": "10.0.100.11"})]
+    );
+    // And the inline form on SearchKey.
+    let run = watchlist_query(
+        "datatable(ComputerIP:string) ['10.9.9.9', '172.20.32.117']\n\
+         | where ComputerIP in ((_GetWatchlist('ipwatchlist') | project SearchKey))",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![serde_json::json!({"ComputerIP": "172.20.32.117"})]
+    );
+}
+
+#[test]
+fn get_watchlist_columns_are_sentinels() {
+    let run = watchlist_query(
+        "_GetWatchlist('HighValueAssets') | getschema | project ColumnName, ColumnType",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"ColumnName": "_DTItemId", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "LastUpdatedTimeUTC", "ColumnType": "datetime"}),
+            serde_json::json!({"ColumnName": "SearchKey", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "Asset Name", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "Owner", "ColumnType": "string"}),
+            serde_json::json!({"ColumnName": "Tier", "ColumnType": "string"}),
+        ]
+    );
+    // HighValueAssets.json names `Asset Name` the search key; values are
+    // strings, converted by the query.
+    let run = watchlist_query(
+        "_GetWatchlist('HighValueAssets') | where SearchKey == 'FS02' | project ['Asset Name'], Owner, t = toint(Tier) + 1",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![serde_json::json!({"Asset Name": "FS02", "Owner": "it-ops", "t": 2})]
+    );
+    // One id per item, the same on every run; the update time is set.
+    let q = "_GetWatchlist('HighValueAssets') | summarize ids = dcount(_DTItemId), untimed = countif(isnull(LastUpdatedTimeUTC))";
+    let run = watchlist_query(q);
+    assert_eq!(
+        rows(&run),
+        vec![serde_json::json!({"ids": 3, "untimed": 0})]
+    );
+    let ids = |run: &Run| {
+        rows(run)
+            .iter()
+            .map(|r| r["_DTItemId"].clone())
+            .collect::<Vec<_>>()
+    };
+    let q = "_GetWatchlist('HighValueAssets') | project _DTItemId";
+    assert_eq!(ids(&watchlist_query(q)), ids(&watchlist_query(q)));
+}
+
+#[test]
+fn get_watchlist_in_joins_as_hunting_queries_use_it() {
+    // The corpus query's shape: assets joined to activity on the asset
+    // name, then to terminated employees on the user.
+    let run = watchlist_query(
+        "let BehaviorAnalytics = datatable(DestinationDevice:string, UserPrincipalName:string) [\n\
+           'DC01', 'bob@contoso.com',\n\
+           'WEB03', 'alice@contoso.com',\n\
+           'LAPTOP9', 'carol@contoso.com'];\n\
+         _GetWatchlist('HighValueAssets')\n\
+         | join (BehaviorAnalytics) on $left.['Asset Name'] == $right.DestinationDevice\n\
+         | join _GetWatchlist('TerminatedEmployees') on $left.UserPrincipalName == $right.['User Principal Name']\n\
+         | project ['Asset Name'], UserPrincipalName, ['Termination Date']",
+    );
+    // DC01 is used by bob, who left on 2024-01-15; WEB03's alice did not
+    // leave; LAPTOP9 is no high-value asset.
+    assert_eq!(
+        rows(&run),
+        vec![serde_json::json!({
+            "Asset Name": "DC01",
+            "UserPrincipalName": "bob@contoso.com",
+            "Termination Date": "2024-01-15"
+        })]
+    );
+    // A watchlist resource's properties: one line skipped before the
+    // header, `Host` the search key; quoted fields keep commas and line
+    // breaks, an empty field is "".
+    let run = watchlist_query("_GetWatchlist('Exposed') | project SearchKey, Note");
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"SearchKey": "srv,1", "Note": "two\r\nlines"}),
+            serde_json::json!({"SearchKey": "srv2", "Note": ""}),
+        ]
+    );
+}
+
+#[test]
+fn get_watchlist_errors() {
+    // A misspelt alias: the span, and a did-you-mean over the files.
+    let run = watchlist_query("_GetWatchlist('HighValueAsset') | take 1");
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(
+        &run,
+        &[
+            "unknown watchlist `HighValueAsset`",
+            // The label is under the argument, which starts at column 15.
+            "<query>:1:15]",
+            "no HighValueAsset.csv in ../../testdata/watchlists",
+            "did you mean `HighValueAssets`?",
+        ],
+    );
+    // Without --watchlists: the flag is named.
+    let run = kqlite(&["query", "_GetWatchlist('ipwatchlist')"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(&run, &["--watchlists DIR"]);
+    // A folder that is not there is bad usage.
+    let run = kqlite(&["query", "--watchlists", "no/such/dir", "print 1"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    has(&run, &["--watchlists no/such/dir: no such folder"]);
+    // The alias must be a constant.
+    let run = watchlist_query("_GetWatchlist(now())");
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(&run, &["the watchlist's alias as a constant string"]);
+    // A search key that is not a column, a CSV row of the wrong width.
+    let dir = temp_dir("watchbad");
+    write(&dir, "w.csv", "A,B\n1,2\n");
+    write(&dir, "w.json", "{\"searchKey\": \"C\"}");
+    write(&dir, "v.csv", "A,B\n1,2\n3\n");
+    let folder = dir.display().to_string();
+    let run = kqlite(&["query", "--watchlists", &folder, "_GetWatchlist('w')"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &[
+            "w.json: the search key `C` is not a column of",
+            "(its columns: A, B)",
+        ],
+    );
+    let run = kqlite(&["query", "--watchlists", &folder, "_GetWatchlist('v')"]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(&run, &["v.csv:3: 1 fields, the header has 2"]);
+    // `kqlite check` binds against the watchlists too.
+    let run = kqlite(&[
+        "check",
+        "--watchlists",
+        WATCHLISTS,
+        "-q",
+        "_GetWatchlist('HighValueAssets') | project ['Asset Name'], SearchKey",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+}

@@ -14,6 +14,7 @@ mod expr;
 mod kql_names;
 mod operator;
 mod strings;
+mod watchlist;
 
 use crate::error::{Error, Result, codes};
 use crate::schema::Column;
@@ -273,7 +274,7 @@ impl<'a> Planner<'a> {
                 ExprKind::Name(f) if f.name == "materialize" => true,
                 ExprKind::Name(f) => match self.lookup(&f.name) {
                     Some(Binding::Function(def)) => self.function_is_tabular(def),
-                    _ => false,
+                    _ => f.name == "_GetWatchlist",
                 },
                 _ => false,
             },
@@ -329,7 +330,8 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// `materialize(T)` and calls of `let` functions that return tables.
+    /// `materialize(T)`, `_GetWatchlist('alias')` and calls of `let`
+    /// functions that return tables.
     fn tabular_call(
         &mut self,
         callee: &ast::Expr,
@@ -345,7 +347,11 @@ impl<'a> Planner<'a> {
                 _ => Err(Error::invalid(e.span, "`materialize` takes one table")),
             };
         }
-        let Some(Binding::Function(def)) = self.lookup(&f.name).cloned() else {
+        let binding = self.lookup(&f.name).cloned();
+        if f.name == "_GetWatchlist" && !matches!(binding, Some(Binding::Function(_))) {
+            return self.plan_watchlist(args, e);
+        }
+        let Some(Binding::Function(def)) = binding else {
             return Err(Error::invalid(
                 e.span,
                 format!("`{}` is not a tabular function", f.name),

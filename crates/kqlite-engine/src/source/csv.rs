@@ -12,11 +12,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// A record's starting line and its fields.
-type Row = (usize, Vec<String>);
+pub(crate) type Row = (usize, Vec<String>);
 
 /// Splits CSV text into records of fields, each with its starting line; an
 /// error is (line, reason).
 fn records(text: &str) -> std::result::Result<Vec<Row>, (usize, String)> {
+    records_sep(text, ',')
+}
+
+/// [`records`] with another field separator (tab, `|`, `;`).
+pub(crate) fn records_sep(text: &str, sep: char) -> std::result::Result<Vec<Row>, (usize, String)> {
     let mut out = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut field = String::new();
@@ -46,7 +51,7 @@ fn records(text: &str) -> std::result::Result<Vec<Row>, (usize, String)> {
                 quoted = true;
                 at_field_start = false;
             }
-            ',' => {
+            c if c == sep => {
                 fields.push(std::mem::take(&mut field));
                 at_field_start = true;
             }

@@ -22,6 +22,7 @@ mod input;
 mod json;
 mod lazy;
 mod parquet_lazy;
+mod reference;
 mod response;
 mod scan;
 mod user_schema;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 
 pub use lazy::{LazyFile, LazyJsonTable, ReadCounters, Skipped, open_lazy};
 pub use parquet_lazy::{LazyParquet, ParquetSink, open_parquet};
+pub use reference::{RefFormat, read_csv_with_header, read_external};
 pub use user_schema::{find_user_schema, read_schema_file};
 
 /// Whether JSON text is in the compact form kqlite stores dynamic values
