@@ -46,6 +46,7 @@ pub fn run(args: CheckArgs) -> Outcome {
                 Ok(s) => s,
                 Err(outcome) => return outcome,
             };
+            session.set_binding_only();
             if let Err(e) = session.register_builtin_schemas_as(flavor) {
                 eprintln!("error: {e}");
                 return Outcome::Data;

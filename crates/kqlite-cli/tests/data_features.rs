@@ -658,3 +658,230 @@ fn get_watchlist_errors() {
     ]);
     assert_eq!(run.code, 0, "{}", run.transcript());
 }
+
+// ------------------------------------------------------------ externaldata
+
+const EXTERNAL: &str = "../../testdata/externaldata";
+
+fn external_query(q: &str) -> Run {
+    kqlite(&["query", "-o", "json", "--externaldata", EXTERNAL, q])
+}
+
+#[test]
+fn externaldata_csv_feeds_as_sentinel_rules_read_them() {
+    // The rules' form: the URL's last segment names the local file; the
+    // header row is skipped with ignoreFirstRecord; a quoted field keeps
+    // its comma.
+    let run = external_query(
+        "externaldata(DateAdded:string,IoC:string,Type:string,TLP:string) \
+         [@\"https://raw.githubusercontent.com/Azure/Azure-Sentinel/master/Sample%20Data/Feeds/Tarrask.csv\"] \
+         with (format=\"csv\", ignoreFirstRecord=True)\n\
+         | where Type != 'IP' | project IoC, TLP",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"IoC": "winupdate", "TLP": "TLP:WHITE"}),
+            serde_json::json!({"IoC": "c:\\tasks\\winupdate, copy", "TLP": "TLP:GREEN"}),
+        ]
+    );
+    // Without ignoreFirstRecord the header is a row like any other.
+    let run = external_query(
+        "externaldata(DateAdded:string,IoC:string,Type:string,TLP:string) \
+         [\"https://example.org/Tarrask.csv\"] | count",
+    );
+    assert_eq!(rows(&run), vec![serde_json::json!({"Count": 4})]);
+    // Headerless, typed by the declaration, the format from the extension
+    // (no `with`); fields map to columns by position.
+    let run = external_query(
+        "externaldata (Position:int, Domain:string) \
+         [@\"http://s3-us-west-1.amazonaws.com/umbrella-static/top-1m.csv\"] \
+         | where Position > 1 | project Domain",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"Domain": "example.net"}),
+            serde_json::json!({"Domain": "bad.example"}),
+        ]
+    );
+    // Declaring fewer columns than the file has reads the first ones.
+    let run = external_query(
+        "externaldata (DateAdded:string) [\"https://example.org/Tarrask.csv\"] \
+         with (ignoreFirstRecord=true) | distinct DateAdded | order by DateAdded asc",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"DateAdded": "2022-04-12"}),
+            serde_json::json!({"DateAdded": "2022-04-13"}),
+        ]
+    );
+}
+
+#[test]
+fn externaldata_txt_json_and_mapped_urls() {
+    // The MalwareBazaar hash list: one line per record, `#` lines are
+    // comments the query drops; the URL ends in `/`, its last non-empty
+    // segment is `recent`.
+    let run = external_query(
+        "let abuse_sha256 = (externaldata(sha256_hash: string )\n\
+         [@\"https://bazaar.abuse.ch/export/txt/sha256/recent/\"]\n\
+         with (format=\"txt\"))\n\
+         | where sha256_hash !startswith \"#\"\n\
+         | project sha256_hash;\n\
+         abuse_sha256",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"sha256_hash": "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"}),
+            serde_json::json!({"sha256_hash": "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9"}),
+        ]
+    );
+    // The Azure service tags document, one JSON object over many lines
+    // (multijson): three prefixes in two tags.
+    let run = external_query(
+        "externaldata(changeNumber: string, cloud: string, values: dynamic)\n\
+         [\"https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/ServiceTags_Public_20220321.json\"]\n\
+         with(format='multijson')\n\
+         | mv-expand values\n\
+         | mv-expand prefix = values.properties.addressPrefixes\n\
+         | project changeNumber, cloud, tag = tostring(values.name), prefix = tostring(prefix)",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"changeNumber": "190", "cloud": "Public", "tag": "WindowsVirtualDesktop", "prefix": "198.51.100.0/25"}),
+            serde_json::json!({"changeNumber": "190", "cloud": "Public", "tag": "WindowsVirtualDesktop", "prefix": "203.0.113.128/26"}),
+            serde_json::json!({"changeNumber": "190", "cloud": "Public", "tag": "Storage.WestEurope", "prefix": "192.0.2.0/24"}),
+        ]
+    );
+    // JSON lines typed by the declaration; the URL is two literals, the
+    // second obfuscated (h@), and its query string is not part of the name.
+    let run = external_query(
+        "externaldata(UserID:string, Score:long, Seen:datetime, Admin:bool)\n\
+         [@\"https://acct.blob.core.windows.net/c/users.json\" h@\"?sv=secret\"]\n\
+         with (format=\"json\")\n\
+         | project UserID, s = Score * 2, Seen, Admin",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"UserID": "u1", "s": 10, "Seen": "2024-01-01T00:00:00Z", "Admin": true}),
+            serde_json::json!({"UserID": "u2", "s": 14, "Seen": null, "Admin": false}),
+        ]
+    );
+    // externaldata.json maps a URL with no file name to a file (looked up
+    // without the query string too); psv is `|`-separated.
+    let run = external_query(
+        "externaldata (Indicator:string, Kind:string) \
+         [\"https://feeds.example.org/latest?token=abc\"] \
+         with (format=\"psv\", ignoreFirstRecord=true)",
+    );
+    assert_eq!(
+        rows(&run),
+        vec![
+            serde_json::json!({"Indicator": "198.51.100.9", "Kind": "ip"}),
+            serde_json::json!({"Indicator": "evil.example", "Kind": "domain"}),
+        ]
+    );
+    // Several URLs: their rows one after the other.
+    let run = external_query(
+        "externaldata (Domain:string) \
+         [\"https://x.org/recent\", \"https://x.org/recent\"] with (format=\"txt\") | count",
+    );
+    assert_eq!(rows(&run), vec![serde_json::json!({"Count": 14})]);
+}
+
+#[test]
+fn externaldata_errors() {
+    // No folder: the flag is named, under the operator.
+    let run = kqlite(&["query", "externaldata(a:string)[\"https://x.org/a.csv\"]"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(
+        &run,
+        &["externaldata reads local files only", "--externaldata DIR"],
+    );
+    // An unresolved URL: under the URL, naming the file looked for.
+    let run = external_query("externaldata(a:string)[\"https://x.org/none.csv?sig=1\"]");
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(
+        &run,
+        &[
+            "externaldata: no local file for `https://x.org/none.csv?sig=1`",
+            "<query>:1:24]",
+            "looked for ../../testdata/externaldata/none.csv",
+        ],
+    );
+    // A URL with no file name and no mapping.
+    let run = external_query("externaldata(a:string)[\"https://x.org/\"]");
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(&run, &["looked for an entry in", "the URL names no file"]);
+    // Formats and properties kqlite does not read are named.
+    let run = external_query(
+        "externaldata(a:string)[\"https://x.org/Tarrask.csv\"] with (format=\"parquet\")",
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(
+        &run,
+        &["externaldata format `parquet`", "is not supported yet"],
+    );
+    let run = external_query(
+        "externaldata (Position:int, Domain:string) \
+         [@\"http://s3-us-west-1.amazonaws.com/umbrella-static/top-1m.csv.zip\"] \
+         with (format=\"csv\", zipPattern=\"*.csv\")",
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(
+        &run,
+        &["externaldata property `zipPattern` is not supported yet"],
+    );
+    // A value the declared type does not take: the file and line.
+    let run = external_query(
+        "externaldata (Position:int, Domain:string) [\"https://x.org/Tarrask.csv\"]",
+    );
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &["externaldata/Tarrask.csv:1: column `Position`: `DateAdded` is not a int"],
+    );
+    // Rows of different widths in one file.
+    let dir = temp_dir("externalbad");
+    write(&dir, "ragged.csv", "a,b\nc\n");
+    write(&dir, "externaldata.json", "[1]");
+    let folder = dir.display().to_string();
+    let q = "externaldata (x:string) [\"https://x.org/ragged.csv\"]";
+    let run = kqlite(&["query", "--externaldata", &folder, q]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &["externaldata.json: expected an object mapping URLs to files"],
+    );
+    std::fs::remove_file(dir.join("externaldata.json")).expect("remove");
+    let run = kqlite(&["query", "--externaldata", &folder, q]);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    has(
+        &run,
+        &["ragged.csv:2: 1 fields, the file's first record has 2"],
+    );
+}
+
+#[test]
+fn check_binds_externaldata_by_its_declared_columns() {
+    // `kqlite check` runs nothing: without --externaldata the declared
+    // columns are the table, no file is needed.
+    let q = "externaldata(IoC:string, Type:string) [\"https://x.org/feed.csv\"] with (format=\"csv\")\n\
+             | where Type == 'IP' | project IoC";
+    let run = kqlite(&["check", "-q", q]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(run.stdout, "<query>: ok\n");
+    let q = "externaldata(IoC:string) [\"https://x.org/feed.csv\"] | where Type == 'IP'";
+    let run = kqlite(&["check", "-q", q]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(&run, &["unknown column `Type`"]);
+    // With the folder, the files are read, so a missing one is reported.
+    let run = kqlite(&["check", "--externaldata", EXTERNAL, "-q", q]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    has(&run, &["no local file for `https://x.org/feed.csv`"]);
+}

@@ -48,6 +48,8 @@ pub struct Session {
     /// Where `_GetWatchlist` and `externaldata` find their files.
     watchlists: Option<std::path::PathBuf>,
     externaldata: Option<std::path::PathBuf>,
+    /// Queries are only bound, never run (`kqlite check`).
+    binding_only: bool,
 }
 
 impl Session {
@@ -97,6 +99,7 @@ impl Session {
             now: None,
             watchlists: None,
             externaldata: None,
+            binding_only: false,
         })
     }
 
@@ -115,6 +118,13 @@ impl Session {
     /// `planner/externaldata.rs`); nothing is downloaded.
     pub fn set_externaldata(&mut self, dir: std::path::PathBuf) {
         self.externaldata = Some(dir);
+    }
+
+    /// Marks the session as binding queries without running them (`kqlite
+    /// check`): `externaldata` then takes its declared columns without
+    /// reading any file.
+    pub fn set_binding_only(&mut self) {
+        self.binding_only = true;
     }
 
     /// Registers in-memory rows as a table. The batches must match the schema.
@@ -410,6 +420,10 @@ impl Catalog for Session {
 
     fn externaldata(&self) -> Option<&std::path::Path> {
         self.externaldata.as_deref()
+    }
+
+    fn binding_only(&self) -> bool {
+        self.binding_only
     }
 }
 

@@ -11,6 +11,7 @@ mod arith;
 pub(crate) mod call;
 mod dynamic;
 mod expr;
+mod externaldata;
 mod kql_names;
 mod operator;
 mod strings;
@@ -65,6 +66,11 @@ pub trait Catalog {
     /// if one was given.
     fn externaldata(&self) -> Option<&std::path::Path> {
         None
+    }
+    /// Whether plans are only bound, never run: `externaldata` then needs
+    /// no files (its columns are declared in the query).
+    fn binding_only(&self) -> bool {
+        false
     }
 }
 

@@ -81,9 +81,26 @@ fn err(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::Data(format!("{}: {msg}", path.display()))
 }
 
-/// A file's text (UTF-8, BOM dropped).
+/// A file's text (UTF-8, BOM dropped; gzip decompressed).
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
+    let raw = std::fs::read(path).map_err(|e| err(path, e))?;
+    if raw.starts_with(b"PK\x03\x04") {
+        return Err(err(
+            path,
+            "is a zip archive; kqlite does not read inside archives (extract the file)",
+        ));
+    }
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::MultiGzDecoder::new(raw.as_slice()),
+            &mut out,
+        )
+        .map_err(|e| err(path, format!("not a valid gzip file: {e}")))?;
+        out
+    } else {
+        raw
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;

@@ -99,9 +99,11 @@ impl Planner<'_> {
             SourceKind::Datatable { columns, values } => {
                 self.plan_datatable(columns, values, s.span)
             }
-            SourceKind::Externaldata { .. } => {
-                Err(Error::unsupported(s.span, "operator 'externaldata'"))
-            }
+            SourceKind::Externaldata {
+                columns,
+                uris,
+                properties,
+            } => self.plan_externaldata(columns, uris, properties, s.span),
             SourceKind::Range {
                 name,
                 from,
