@@ -78,12 +78,19 @@ fn report(table: &str, count: u64, first: &[String], when: &str) {
 }
 
 /// Reports on stderr the records skipped with `--skip-bad-records` by the
-/// tables read while the query ran (they find bad records as they read).
-pub fn report_skipped_while_reading(reads: &[SourceRead]) {
+/// tables read while the query ran (they find bad records as they read);
+/// `note` follows "while reading" (each scan counts what it skipped).
+pub fn report_skipped_while_reading(reads: &[SourceRead], note: &str) {
     for t in reads.iter().flat_map(|r| r.tables.iter()) {
         if let Some(counters) = &t.lazy {
             let s = counters.skipped();
-            report(&t.table, s.count, &s.first, " while reading");
+            let mut first: Vec<String> = Vec::new();
+            for p in s.first {
+                if !first.contains(&p) {
+                    first.push(p);
+                }
+            }
+            report(&t.table, s.count, &first, &format!(" while reading{note}"));
         }
     }
 }

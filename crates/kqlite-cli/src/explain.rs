@@ -30,8 +30,8 @@ pub fn run(args: ExplainArgs) -> Outcome {
         Ok(t) => t,
         Err(outcome) => return outcome,
     };
-    let mut session = match crate::data::session_reading(&args.data) {
-        Ok((s, _)) => s,
+    let (mut session, reads) = match crate::data::session_reading(&args.data) {
+        Ok(read) => read,
         Err(outcome) => return outcome,
     };
     if let Err(outcome) = crate::query::pin_now(&mut session, args.now.as_deref()) {
@@ -43,6 +43,7 @@ pub fn run(args: ExplainArgs) -> Outcome {
     match session.explain_plans(text.query(), options) {
         Ok(plans) => {
             print!("{}", plans.render(args.verbose));
+            crate::data::report_skipped_while_reading(&reads, "");
             Outcome::Success
         }
         Err(e) => crate::query::report(&renderer, &text, e),

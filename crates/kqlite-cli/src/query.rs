@@ -137,7 +137,7 @@ pub fn run(args: QueryArgs) -> Outcome {
         eprintln!("error: {e}");
         return Outcome::Data;
     }
-    crate::data::report_skipped_while_reading(&reads);
+    crate::data::report_skipped_while_reading(&reads, "");
     if args.stats {
         eprint!(
             "{}",

@@ -61,6 +61,8 @@ struct Loaded {
     /// Tables read from data that have a TimeGenerated column.
     windowed: Vec<String>,
     period_nanos: i64,
+    /// What the -d sources gave, for the report of skipped bad records.
+    reads: Vec<crate::data::SourceRead>,
 }
 
 /// Loads the rule and its data; a rule Sentinel would refuse does not run.
@@ -97,6 +99,7 @@ fn load(rule_path: &std::path::Path, data: &DataArgs) -> Result<Loaded, Outcome>
         session,
         windowed,
         period_nanos: period.saturating_mul(1_000_000_000),
+        reads,
     })
 }
 
@@ -249,6 +252,7 @@ fn run_once(args: RunArgs) -> Outcome {
         plural(alerts.len()),
     );
     print_alerts(alerts, args.format);
+    crate::data::report_skipped_while_reading(&l.reads, "");
     Outcome::Success
 }
 
@@ -352,6 +356,7 @@ fn replay(args: ReplayArgs) -> Outcome {
     }
     eprint!("{summary}");
     print_alerts(all, args.format);
+    crate::data::report_skipped_while_reading(&l.reads, ", counted in every evaluation");
     Outcome::Success
 }
 

@@ -43,7 +43,7 @@ pub fn run(args: TablesArgs) -> Outcome {
             }
         }
     }
-    crate::data::report_skipped_while_reading(&reads);
+    crate::data::report_skipped_while_reading(&reads, "");
     print!("{}", listing(&reads));
     Outcome::Success
 }
