@@ -37,7 +37,13 @@ pub fn run(args: ConvertArgs) -> Outcome {
             eprintln!("error: {}: no such file or directory", src.display());
             return Outcome::Usage;
         }
-        let done = match source::open_lazy(None, src, source::Format::Auto, false) {
+        // A schema file beside the data is applied by the whole-file reader.
+        let opened = if source::has_user_schema(None, src) {
+            Ok(None)
+        } else {
+            source::open_lazy(None, src, source::Format::Auto, false)
+        };
+        let done = match opened {
             Ok(Some(tables)) => stream(tables, &args.to),
             Ok(None) => whole(src, &args.to),
             Err(e) => Err(e.to_string()),

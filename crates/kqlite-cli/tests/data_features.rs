@@ -885,3 +885,29 @@ fn check_binds_externaldata_by_its_declared_columns() {
     assert_eq!(run.code, 1, "{}", run.transcript());
     has(&run, &["no local file for `https://x.org/feed.csv`"]);
 }
+
+#[test]
+fn convert_keeps_the_schema_files_types() {
+    let dir = temp_dir("convertschema");
+    write(&dir, "src/Events.ndjson", EVENTS);
+    write(
+        &dir,
+        "src/Events.kql",
+        ".create table Events (Id:long, When:datetime, Props:dynamic)",
+    );
+    let src = dir.join("src").display().to_string();
+    let out = dir.join("out").display().to_string();
+    let run = kqlite(&["convert", &src, "--to", &out]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    // The Parquet copy has the schema file's types, with no schema beside it.
+    let run = kqlite(&[
+        "query",
+        "-d",
+        &out,
+        "Events | project n = Id + 1, a = toint(Props.a), Extra",
+    ]);
+    assert_eq!(
+        rows(&run),
+        vec![serde_json::json!({"n": 8, "a": 1, "Extra": 5})]
+    );
+}
