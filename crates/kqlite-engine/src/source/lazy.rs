@@ -1384,24 +1384,9 @@ pub fn open_lazy(
     if !matches!(format, Format::Auto | Format::JsonLines | Format::LaExport) {
         return Ok(None);
     }
-    let mut plan: Vec<super::Planned> = Vec::new();
-    if path.is_dir() {
-        super::plan_dir(name, path, format, &mut plan)?;
-    } else {
-        let Some(default) = name
-            .map(str::to_string)
-            .or_else(|| super::table_name_of(path))
-        else {
-            return Ok(None);
-        };
-        plan.push(super::Planned {
-            file: path.to_path_buf(),
-            default,
-            format: Format::JsonLines,
-            report: None,
-            container: None,
-        });
-    }
+    let Some(plan) = super::plan_source(name, path, format, Format::JsonLines)? else {
+        return Ok(None);
+    };
     if plan.is_empty() {
         return Ok(None);
     }

@@ -485,6 +485,33 @@ struct Planned {
     container: Option<String>,
 }
 
+/// The files of `-d [NAME=]PATH` for a reader that takes them while the
+/// query runs: a folder as `plan_dir` lays it out (with `format`), a file
+/// read as `file_format`; None for a file whose name gives no table.
+fn plan_source(
+    name: Option<&str>,
+    path: &Path,
+    format: Format,
+    file_format: Format,
+) -> Result<Option<Vec<Planned>>> {
+    let mut plan: Vec<Planned> = Vec::new();
+    if path.is_dir() {
+        plan_dir(name, path, format, &mut plan)?;
+        return Ok(Some(plan));
+    }
+    let Some(default) = name.map(str::to_string).or_else(|| table_name_of(path)) else {
+        return Ok(None);
+    };
+    plan.push(Planned {
+        file: path.to_path_buf(),
+        default,
+        format: file_format,
+        report: None,
+        container: None,
+    });
+    Ok(Some(plan))
+}
+
 fn is_hidden(p: &Path) -> bool {
     p.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with('.'))

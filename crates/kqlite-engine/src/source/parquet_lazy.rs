@@ -154,24 +154,10 @@ fn kqlite_columns(path: &Path) -> Result<Option<(Vec<Column>, u64)>> {
 /// kqlite (a file, or a folder of `<Table>.parquet` files or of one
 /// table's part files); None otherwise.
 pub fn open_parquet(name: Option<&str>, path: &Path) -> Result<Option<Vec<LazyParquet>>> {
-    let mut plan: Vec<super::Planned> = Vec::new();
-    if path.is_dir() {
-        super::plan_dir(name, path, super::Format::Auto, &mut plan)?;
-    } else {
-        let Some(default) = name
-            .map(str::to_string)
-            .or_else(|| super::table_name_of(path))
-        else {
-            return Ok(None);
-        };
-        plan.push(super::Planned {
-            file: path.to_path_buf(),
-            default,
-            format: super::Format::Parquet,
-            report: None,
-            container: None,
-        });
-    }
+    let Some(plan) = super::plan_source(name, path, super::Format::Auto, super::Format::Parquet)?
+    else {
+        return Ok(None);
+    };
     if plan.is_empty() {
         return Ok(None);
     }
