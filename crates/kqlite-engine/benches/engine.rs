@@ -141,8 +141,9 @@ fn seed_session() -> Session {
     s.set_now(kqlite_engine::datetime::parse_datetime(SEED_NOW).expect("now"));
     for (i, (name, _)) in kqlite_gen::TABLES.iter().enumerate() {
         let path = dir.join(format!("{name}.ndjson"));
-        let mut f = std::fs::File::create(&path).expect("create");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
         kqlite_gen::write_table(&mut f, i, &spec).expect("generate");
+        std::io::Write::flush(&mut f).expect("write");
         drop(f);
         for t in kqlite_engine::source::load(None, &path).expect("load") {
             s.register_loaded(t).expect("register");
