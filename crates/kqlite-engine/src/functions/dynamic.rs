@@ -91,53 +91,11 @@ fn compact_member(b: &[u8], key: &[u8]) -> Scan {
     }
 }
 
-/// The index after the string starting at `b[i] == '"'`.
-fn string_end(b: &[u8], i: usize) -> Option<usize> {
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'"' => return Some(j + 1),
-            _ => j += 1,
-        }
-    }
-    None
-}
+use crate::source::compact::{string_end, value_end as value_end_at};
 
 /// The index after the compact JSON value starting at `b[i]`.
 fn value_end(b: &[u8], i: usize) -> Option<usize> {
-    match *b.get(i)? {
-        b'"' => string_end(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = string_end(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            None
-        }
-        _ => {
-            let n = b[i..]
-                .iter()
-                .position(|c| matches!(c, b',' | b'}' | b']'))
-                .unwrap_or(b.len() - i);
-            (n > 0).then_some(i + n)
-        }
-    }
+    value_end_at(b, i, 0)
 }
 
 /// The elements of a compact JSON array as spans; None when `b` is not

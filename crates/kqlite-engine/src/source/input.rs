@@ -35,16 +35,7 @@ pub(crate) fn read_file(path: &Path, format: Format, skip_bad: bool) -> Result<V
 
 fn read_chunks(path: &Path, format: Format, bad: &mut Bad) -> Result<Vec<Chunk>> {
     let raw = std::fs::read(path).map_err(|e| data_error(path, e))?;
-    let gzip = raw.starts_with(&GZIP_MAGIC);
-    let bytes = if gzip {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| data_error(path, format!("not a valid gzip file: {e}")))?;
-        out
-    } else {
-        raw
-    };
+    let (bytes, gzip) = decompressed(path, raw)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -77,21 +68,8 @@ fn read_chunks(path: &Path, format: Format, bad: &mut Bad) -> Result<Vec<Chunk>>
             skipped: Vec::new(),
         }]);
     }
-    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(data_error(
-            path,
-            "the file is UTF-16 text; kqlite reads UTF-8 (save it as UTF-8)",
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        Error::Data(format!(
-            "{}:{line}: the file is not UTF-8 text (invalid byte at offset {at})",
-            path.display()
-        ))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = utf8_text(path, bytes)?;
+    let text = text.as_str();
     let file: Arc<Path> = Arc::from(path);
     let doc = Doc::new(text);
     let format = match format {
@@ -115,6 +93,43 @@ fn read_chunks(path: &Path, format: Format, bad: &mut Bad) -> Result<Vec<Chunk>>
         Format::DefenderApi => response::read_defender_api(&file, doc(), source, bad),
         Format::Parquet => Err(data_error(path, "not a Parquet file")),
     }
+}
+
+/// A file's bytes, gunzipped when they start with the gzip magic; and
+/// whether they did.
+pub(crate) fn decompressed(path: &Path, raw: Vec<u8>) -> Result<(Vec<u8>, bool)> {
+    if !raw.starts_with(&GZIP_MAGIC) {
+        return Ok((raw, false));
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(raw.as_slice())
+        .read_to_end(&mut out)
+        .map_err(|e| data_error(path, format!("not a valid gzip file: {e}")))?;
+    Ok((out, true))
+}
+
+/// A file's bytes as UTF-8 text without a byte-order mark; UTF-16 and
+/// invalid UTF-8 are errors naming the line.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(data_error(
+            path,
+            "the file is UTF-16 text; kqlite reads UTF-8 (save it as UTF-8)",
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        Error::Data(format!(
+            "{}:{line}: the file is not UTF-8 text (invalid byte at offset {at})",
+            path.display()
+        ))
+    })?;
+    let mut text = text;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 /// The format the content shows: `.csv` files are CSV; JSON is told apart

@@ -469,9 +469,7 @@ fn read_range(
     let file = std::fs::File::open(&r.file).map_err(open_err)?;
     read.counters.files_read.fetch_add(1, Ordering::Relaxed);
     let mut source: Box<dyn Read> = if r.gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
+        text_reader(file, true)
     } else {
         let mut file = file;
         // Start one byte early: a range owns the lines that start in it,
@@ -933,12 +931,13 @@ fn append(b: &mut Builder, c: Cell) {
     }
 }
 
-/// A validating scan of compact JSON (no blanks between tokens): where
+/// A validating scan of compact JSON (no blanks between tokens), shared
+/// with the dynamic-value functions: where
 /// strings and values end, checking what jiter would check (escapes,
 /// number and literal syntax, nesting), without decoding.
-mod compact {
+pub(crate) mod compact {
     /// The index after the string starting at `b[i] == '"'`.
-    pub(super) fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    pub(crate) fn string_end(b: &[u8], i: usize) -> Option<usize> {
         let mut j = i + 1;
         loop {
             let k = j + b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
@@ -1003,7 +1002,7 @@ mod compact {
     }
 
     /// The index after the value starting at `b[i]`.
-    pub(super) fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+    pub(crate) fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
         if depth > 64 {
             return None;
         }
@@ -1436,23 +1435,28 @@ pub fn open_lazy(
     Ok(Some(out))
 }
 
-/// Whether a file starts like JSON lines (its first record is an object
-/// that ends on its first line and is a plain record, not a Defender
-/// streaming envelope or another shape): Some(gzip) if so.
-fn json_lines_head(path: &Path) -> crate::error::Result<Option<bool>> {
-    let data_err = |e: std::io::Error| Error::Data(format!("{}: {e}", path.display()));
-    let mut raw = std::fs::File::open(path).map_err(data_err)?;
-    let mut magic = [0u8; 2];
-    let n = raw.read(&mut magic).map_err(data_err)?;
-    let gzip = n == 2 && magic == [0x1f, 0x8b];
-    let file = std::fs::File::open(path).map_err(data_err)?;
-    let reader: Box<dyn Read> = if gzip {
+/// A file's text, gunzipped as it is read when `gzip`.
+fn text_reader(file: std::fs::File, gzip: bool) -> Box<dyn Read> {
+    if gzip {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
             file,
         )))
     } else {
         Box::new(file)
-    };
+    }
+}
+
+/// Whether a file starts like JSON lines (its first record is an object
+/// that ends on its first line and is a plain record, not a Defender
+/// streaming envelope or another shape): Some(gzip) if so.
+fn json_lines_head(path: &Path) -> crate::error::Result<Option<bool>> {
+    let data_err = |e: std::io::Error| Error::Data(format!("{}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(data_err)?;
+    let mut magic = [0u8; 2];
+    let n = file.read(&mut magic).map_err(data_err)?;
+    let gzip = n == 2 && magic == [0x1f, 0x8b];
+    file.seek(SeekFrom::Start(0)).map_err(data_err)?;
+    let reader = text_reader(file, gzip);
     // The first non-blank line (at most 16 MiB).
     let mut head = Vec::new();
     let mut limited = reader.take(16 << 20);
@@ -1549,13 +1553,7 @@ fn extra_columns(schema: &TableSchema, files: &[LazyFile]) -> crate::error::Resu
         }
         let file = std::fs::File::open(&f.path)
             .map_err(|e| Error::Data(format!("{}: {e}", f.path.display())))?;
-        let reader: Box<dyn Read> = if f.gzip {
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-                file,
-            )))
-        } else {
-            Box::new(file)
-        };
+        let reader = text_reader(file, f.gzip);
         use std::io::BufRead;
         for line in std::io::BufReader::new(reader).split(b'\n') {
             let Ok(line) = line else { break };

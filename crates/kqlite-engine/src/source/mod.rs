@@ -37,6 +37,7 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub(crate) use lazy::compact;
 pub use lazy::{LazyFile, LazyJsonTable, ReadCounters, Skipped, open_lazy};
 pub use parquet_lazy::{LazyParquet, ParquetSink, open_parquet};
 pub use reference::{RefFormat, read_csv_with_header, read_external};

@@ -90,29 +90,8 @@ fn read_text(path: &Path) -> Result<String> {
             "is a zip archive; kqlite does not read inside archives (extract the file)",
         ));
     }
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::MultiGzDecoder::new(raw.as_slice()),
-            &mut out,
-        )
-        .map_err(|e| err(path, format!("not a valid gzip file: {e}")))?;
-        out
-    } else {
-        raw
-    };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        Error::Data(format!(
-            "{}:{line}: the file is not UTF-8 text (invalid byte at offset {at})",
-            path.display()
-        ))
-    })?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(t) => t.to_string(),
-        None => text,
-    })
+    let (bytes, _) = super::input::decompressed(path, raw)?;
+    super::input::utf8_text(path, bytes)
 }
 
 fn split(path: &Path, text: &str, sep: char) -> Result<Vec<Row>> {
