@@ -26,6 +26,7 @@ use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, TimeUnit};
 use datafusion::arrow::json::ReaderBuilder;
 use datafusion::arrow::json::writer::{EncoderOptions, make_encoder};
+use datafusion::common::TableReference;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -223,8 +224,12 @@ async fn run(args: &Args) -> Result<()> {
         if args.parquet {
             let path = args.data.join(format!("{table}.parquet"));
             if path.exists() {
-                ctx.register_parquet(table, path_str(&path)?, ParquetReadOptions::default())
-                    .await?;
+                ctx.register_parquet(
+                    TableReference::bare(table),
+                    path_str(&path)?,
+                    ParquetReadOptions::default(),
+                )
+                .await?;
             }
         } else {
             let path = args.data.join(format!("{table}.ndjson"));
@@ -235,7 +240,8 @@ async fn run(args: &Args) -> Result<()> {
                     file_extension: ".ndjson",
                     ..Default::default()
                 };
-                ctx.register_json(table, path_str(&path)?, options).await?;
+                ctx.register_json(TableReference::bare(table), path_str(&path)?, options)
+                    .await?;
             }
         }
     }
