@@ -2065,6 +2065,53 @@ mod tests {
     }
 
     #[test]
+    fn extra_columns_are_sampled_from_compact_and_other_lines() {
+        // Keys the schema does not name become columns typed from their
+        // values, whether the record is compact or not.
+        let text = concat!(
+            r#"{"AlertName":"a","Custom_d":1.5,"Tag_s":"x"}"#,
+            "\r\n",
+            r#"{"AlertName": "b", "Custom_d": 2, "Flag_b": true}"#,
+            "\n",
+            r#"{"AlertName":"c","Nested":{"k":[1,2]},"Custom_d":null}"#,
+            "\n",
+        );
+        let path = temp_file("extra.json", text);
+        let schema = crate::schema::builtin("SecurityAlert").unwrap();
+        let file = LazyFile {
+            path,
+            gzip: false,
+            size: text.len() as u64,
+            window: None,
+        };
+        let got = extra_columns(&schema, &[file]).unwrap();
+        let mut expect: Vec<(String, Vec<Value>)> = Vec::new();
+        for line in text.lines() {
+            let Value::Object(m) = serde_json::from_str::<Value>(line).unwrap() else {
+                unreachable!()
+            };
+            for (k, v) in m {
+                if schema.column(&k).is_some() {
+                    continue;
+                }
+                match expect.iter_mut().find(|e| e.0 == k) {
+                    Some(e) => e.1.push(v),
+                    None => expect.push((k, vec![v])),
+                }
+            }
+        }
+        let expect: Vec<(String, ScalarType)> = expect
+            .iter()
+            .map(|(k, vs)| (k.clone(), convert::infer(&vs.iter().collect::<Vec<_>>())))
+            .collect();
+        let got: Vec<(String, ScalarType)> = got.into_iter().map(|c| (c.name, c.ty)).collect();
+        assert_eq!(got, expect);
+        let names: Vec<&str> = got.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(names, ["Custom_d", "Tag_s", "Flag_b", "Nested"]);
+        assert_eq!(got[0].1, ScalarType::Real);
+    }
+
+    #[test]
     fn folder_windows() {
         let p = Path::new("am-x/WorkspaceResourceId=/y=2024/m=05/d=01/h=13/m=05/PT05M.json");
         let start = crate::datetime::parse_datetime("2024-05-01T13:00:00Z").unwrap();
