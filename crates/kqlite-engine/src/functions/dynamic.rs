@@ -216,6 +216,15 @@ pub(crate) fn register(r: &mut Register<'_>) {
     // JSON becomes a dynamic string holding it; "" is null.
     r("kql_parse_json", vec![vec![UTF8]], UTF8, |a| {
         let s = strs(&a[0])?;
+        // A column whose every value is already in the stored compact form
+        // (what readers produce from exports) is its own result.
+        if (0..s.len()).all(|i| {
+            get(s, i).is_none_or(|t| {
+                !t.is_empty() && t != "null" && crate::source::canonical_json(t.as_bytes())
+            })
+        }) {
+            return Ok(a[0].clone());
+        }
         let mut out = StringBuilder::with_capacity(s.len(), s.value_data().len());
         for i in 0..s.len() {
             let Some(text) = get(s, i) else {

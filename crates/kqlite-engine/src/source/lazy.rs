@@ -977,7 +977,14 @@ pub(crate) mod compact {
     pub(crate) fn string_end(b: &[u8], i: usize) -> Option<usize> {
         let mut j = i + 1;
         loop {
-            let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+            // Most strings are short: a plain loop over the first bytes
+            // costs less than setting up the vector search.
+            let rest = b.get(j..)?;
+            let head = &rest[..rest.len().min(24)];
+            let k = match head.iter().position(|&c| c == b'"' || c == b'\\') {
+                Some(p) => j + p,
+                None => j + head.len() + memchr::memchr2(b'"', b'\\', &rest[head.len()..])?,
+            };
             if b[k] == b'"' {
                 return Some(k + 1);
             }
