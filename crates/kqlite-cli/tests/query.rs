@@ -45,6 +45,21 @@ fn output_formats() {
 }
 
 #[test]
+fn csv_fields_with_quotes_empty_and_null_columns() {
+    // RFC 4180 (docs/cli.md, `-o csv`): a field holding `,`, `"` or a line
+    // break is quoted, with `"` doubled; null and "" are both empty fields,
+    // also when a whole column is null or empty (written without looking at
+    // each row), and a dynamic value is its JSON text.
+    let q = r#"datatable(a:long, s:string, n:long, e:string, d:dynamic) [1, 'say "hi", "bye"', long(null), "", dynamic({"k":"v"}), 2, "", long(null), "", dynamic(null)] | sort by a asc"#;
+    let (code, out, err) = kqlite(&["query", "-o", "csv", q]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "a,s,n,e,d\n1,\"say \"\"hi\"\", \"\"bye\"\"\",,,\"{\"\"k\"\":\"\"v\"\"}\"\n2,,,,\n"
+    );
+}
+
+#[test]
 fn unknown_column_is_invalid_with_a_span_and_a_suggestion() {
     let (code, out, err) = kqlite(&[
         "query",

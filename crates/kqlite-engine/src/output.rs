@@ -260,6 +260,18 @@ impl BatchWriter {
             .zip(&self.columns)
             .map(|(a, c)| Typed::of(a, c.ty))
             .collect();
+        // CSV writes null and "" alike, as an empty field: a column of
+        // only those (common in wide Sentinel tables) is not looked at
+        // per row.
+        let empty: Vec<bool> = cols
+            .iter()
+            .zip(&arrays)
+            .map(|(c, a)| {
+                self.encoding == Encoding::Csv
+                    && (a.null_count() == a.len()
+                        || matches!(c, Typed::Text(t, _) if t.value_data().is_empty()))
+            })
+            .collect();
         for row in 0..batch.num_rows() {
             match self.encoding {
                 Encoding::Json | Encoding::Ndjson => {
@@ -284,7 +296,9 @@ impl BatchWriter {
                         if i > 0 {
                             buf.push(b',');
                         }
-                        c.csv(row, buf)?;
+                        if !empty[i] {
+                            c.csv(row, buf)?;
+                        }
                     }
                     buf.push(b'\n');
                 }
@@ -437,13 +451,16 @@ fn csv_field(s: &str, buf: &mut Vec<u8>) {
         buf.extend_from_slice(b);
         return;
     }
+    // Copied in runs between quotes (dynamic values are JSON text, full of
+    // them), each quote doubled.
     buf.push(b'"');
-    for &c in b {
-        if c == b'"' {
-            buf.push(b'"');
-        }
-        buf.push(c);
+    let mut from = 0;
+    for q in memchr::memchr_iter(b'"', b) {
+        buf.extend_from_slice(&b[from..=q]);
+        buf.push(b'"');
+        from = q + 1;
     }
+    buf.extend_from_slice(&b[from..]);
     buf.push(b'"');
 }
 
