@@ -726,6 +726,10 @@ struct Rows<'s> {
     builders: Vec<Builder>,
     /// Raw value span of each projected column in the current line.
     spans: Vec<Option<(usize, usize)>>,
+    /// Per projected column: its value in the current line is a JSON
+    /// object or array already known to be in the canonical dynamic form
+    /// (checked while scanning, instead of walking it a second time).
+    canonical: Vec<bool>,
     /// Key order of the previous record, to find columns without hashing.
     order: Vec<(Box<str>, usize)>,
     len: usize,
@@ -750,6 +754,7 @@ impl<'s> Rows<'s> {
             slot_of,
             builders: Vec::new(),
             spans: vec![None; types.len()],
+            canonical: vec![false; types.len()],
             types,
             order: Vec::new(),
             len: 0,
@@ -805,6 +810,7 @@ impl<'s> Rows<'s> {
         for s in self.spans.iter_mut() {
             *s = None;
         }
+        self.canonical.fill(false);
         // Compact records (what exports write) go through the byte
         // scanner; anything else, and every error, through jiter.
         let compact = if control {
@@ -847,9 +853,26 @@ impl<'s> Rows<'s> {
             let col = self.column_of(key, at)?;
             at += 1;
             let start = kend + 1;
-            let end = compact::value_end(b, start, 0)?;
-            if let Some(slot) = self.slot_of.get(col).copied().flatten() {
+            let slot = self.slot_of.get(col).copied().flatten();
+            // A dynamic object or array is checked for the canonical form
+            // as it is scanned: the walk that finds its end also tells
+            // whether it can be kept as it is.
+            let canonical_end = match slot {
+                Some(slot)
+                    if self.types[slot] == ScalarType::Dynamic
+                        && matches!(b.get(start), Some(b'{' | b'[')) =>
+                {
+                    compact::canonical_end(b, start, 0)
+                }
+                _ => None,
+            };
+            let end = match canonical_end {
+                Some(end) => end,
+                None => compact::value_end(b, start, 0)?,
+            };
+            if let Some(slot) = slot {
                 self.spans[slot] = Some((start, end));
+                self.canonical[slot] = canonical_end.is_some();
             }
             match b.get(end) {
                 Some(b',') => i = end + 1,
@@ -864,6 +887,7 @@ impl<'s> Rows<'s> {
         for s in self.spans.iter_mut() {
             *s = None;
         }
+        self.canonical.fill(false);
         let mut j = Jiter::new(line);
         if j.peek()? != Peek::Object {
             return Err(RowError::Syntax);
@@ -904,6 +928,12 @@ impl<'s> Rows<'s> {
                 None => None,
             };
             let col = self.read.projection[slot];
+            if self.canonical[slot]
+                && let Some(text) = raw
+            {
+                cells.push(Cell::Str(text.into()));
+                continue;
+            }
             cells.push(convert_cell(*ty, raw).map_err(|e| RowError::Value(col, e))?);
         }
         for (b, c) in self.builders.iter_mut().zip(cells) {
@@ -2181,11 +2211,30 @@ mod tests {
                 *s = None;
             }
             // As `push` does: lines with control bytes skip the scanner.
+            rows.canonical.fill(false);
             let by_scan = if has_control(l) {
                 None
             } else {
                 rows.scan_compact(l).map(|()| rows.spans.clone())
             };
+            // What the scan marks canonical is what the canonical check
+            // says of the value on its own.
+            if by_scan.is_some() {
+                for (slot, span) in rows.spans.iter().enumerate() {
+                    if let Some((a, b)) = span
+                        && std::str::from_utf8(l).is_ok()
+                    {
+                        let v = trim_value(&l[*a..*b]);
+                        let whole = matches!(v.first(), Some(b'{' | b'[')) && canonical(v);
+                        assert_eq!(
+                            rows.canonical[slot],
+                            whole,
+                            "{}",
+                            String::from_utf8_lossy(l)
+                        );
+                    }
+                }
+            }
             let by_jiter = rows.walk_jiter(l).ok().map(|()| rows.spans.clone());
             if let Some(scan) = by_scan {
                 fast += 1;
