@@ -10,7 +10,8 @@ Run it through bench/run.sh (see docs/benchmarks.md). Steps:
    reused by later runs; the conversion's time and peak memory are reported);
 3. for each row count, format, query and engine: read the query's input
    files once (`cat > /dev/null`, this machine drops its file cache), then
-   run the query --runs times, the result written as CSV to /dev/null;
+   run the query --runs times, the engines taking turns run by run, the
+   result written as CSV to /dev/null;
    wall time (median) and peak resident memory (the largest of the runs,
    from /usr/bin/time's %M);
 4. check that the engines return the same rows (bench/check.py): every query
@@ -216,28 +217,38 @@ def prepare(eng, rows, work, facts):
 DUCK_TIMER = re.compile(r"Run Time \(s\): real ([0-9.]+)")
 
 
-def measure(eng, args, engine, q, fmt, data):
+def measure(eng, args, q, fmt, data):
+    """Times every engine on one query and format. The engines take turns
+    run by run (kqlite, DataFusion, DuckDB, kqlite, ...), so a slow spell of
+    this shared machine falls on all of them rather than on one."""
     inputs = [os.path.join(data, f"{t}.{fmt}") for t in TABLES[q]]
-    cmd, stdout_path = eng.command(engine, q, fmt, data, "/dev/null")
-    walls, rsss, inner = [], [], []
+    cmds = {e: eng.command(e, q, fmt, data, "/dev/null") for e in args.engines}
+    walls = {e: [] for e in args.engines}
+    rsss = {e: [] for e in args.engines}
+    inner = {e: [] for e in args.engines}
     warm(inputs)
     for _ in range(args.runs):
-        wall, rss, stdout, stderr = timed(cmd, stdout_path)
-        walls.append(wall)
-        rsss.append(rss)
-        if engine == "duckdb":
-            m = DUCK_TIMER.search(stdout)
-            if m:
-                inner.append(float(m.group(1)))
-    res = {
-        "median_s": statistics.median(walls),
-        "runs_s": walls,
-        "peak_mib": max(rsss),
-    }
-    if inner:
-        res["in_process_s"] = statistics.median(inner)
-    log(f"{engine:10} {q:8} {fmt:7} median {res['median_s']:.3f} s, peak {res['peak_mib']:.0f} MiB  runs {[round(w, 3) for w in walls]}")
-    return res
+        for engine in args.engines:
+            cmd, stdout_path = cmds[engine]
+            wall, rss, stdout, stderr = timed(cmd, stdout_path)
+            walls[engine].append(wall)
+            rsss[engine].append(rss)
+            if engine == "duckdb":
+                m = DUCK_TIMER.search(stdout)
+                if m:
+                    inner[engine].append(float(m.group(1)))
+    out = {}
+    for engine in args.engines:
+        res = {
+            "median_s": statistics.median(walls[engine]),
+            "runs_s": walls[engine],
+            "peak_mib": max(rsss[engine]),
+        }
+        if inner[engine]:
+            res["in_process_s"] = statistics.median(inner[engine])
+        log(f"{engine:10} {q:8} {fmt:7} median {res['median_s']:.3f} s, peak {res['peak_mib']:.0f} MiB  runs {[round(w, 3) for w in walls[engine]]}")
+        out[engine] = res
+    return out
 
 
 def same_rows(eng, args, rows, q, fmt, data, engines, outdir):
@@ -471,8 +482,8 @@ def main():
         dirs_by_rows[rows] = dirs
         for q in args.queries:
             for fmt in args.formats:
-                for engine in args.engines:
-                    results[(rows, q, fmt, engine)] = measure(eng, args, engine, q, fmt, dirs[fmt])
+                for engine, res in measure(eng, args, q, fmt, dirs[fmt]).items():
+                    results[(rows, q, fmt, engine)] = res
         if not args.no_check and len(args.engines) > 1:
             outdir = os.path.join(work, "out")
             os.makedirs(outdir, exist_ok=True)
