@@ -1007,14 +1007,7 @@ pub(crate) mod compact {
     pub(crate) fn string_end(b: &[u8], i: usize) -> Option<usize> {
         let mut j = i + 1;
         loop {
-            // Most strings are short: a plain loop over the first bytes
-            // costs less than setting up the vector search.
-            let rest = b.get(j..)?;
-            let head = &rest[..rest.len().min(24)];
-            let k = match head.iter().position(|&c| c == b'"' || c == b'\\') {
-                Some(p) => j + p,
-                None => j + head.len() + memchr::memchr2(b'"', b'\\', &rest[head.len()..])?,
-            };
+            let k = j + quote_or_backslash(b.get(j..)?)?;
             if b[k] == b'"' {
                 return Some(k + 1);
             }
@@ -1036,6 +1029,38 @@ pub(crate) mod compact {
                 _ => return None,
             }
         }
+    }
+
+    /// The index of the first `"` or `\\` in `b`. Strings in records are
+    /// short, or (JSON held in a string) full of escapes, so the search
+    /// is restarted often: eight bytes at a time in a machine word, which
+    /// costs nothing to set up.
+    pub(super) fn quote_or_backslash(b: &[u8]) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        // High bit set in the bytes of `w` equal to `c`; bits above the
+        // lowest such byte may be set spuriously, the lowest is exact.
+        let matches = |w: u64, c: u8| {
+            let x = w ^ (ONES * u64::from(c));
+            x.wrapping_sub(ONES) & !x & HIGH
+        };
+        let mut words = b.chunks_exact(8);
+        let mut at = 0;
+        for word in words.by_ref() {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            let w = u64::from_le_bytes(bytes);
+            let m = matches(w, b'"') | matches(w, b'\\');
+            if m != 0 {
+                return Some(at + (m.trailing_zeros() / 8) as usize);
+            }
+            at += 8;
+        }
+        words
+            .remainder()
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\')
+            .map(|p| at + p)
     }
 
     fn number_end(b: &[u8], i: usize) -> Option<usize> {
@@ -1203,7 +1228,7 @@ pub(crate) mod compact {
     fn canonical_string_end(b: &[u8], i: usize) -> Option<usize> {
         let mut j = i + 1;
         loop {
-            let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+            let k = j + quote_or_backslash(b.get(j..)?)?;
             if b[j..k].iter().any(|&c| c < 0x20) {
                 return None;
             }
@@ -2146,6 +2171,32 @@ mod tests {
         let names: Vec<&str> = got.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(names, ["Custom_d", "Tag_s", "Flag_b", "Nested"]);
         assert_eq!(got[0].1, ScalarType::Real);
+    }
+
+    #[test]
+    fn word_search_finds_the_first_quote_or_backslash() {
+        // Every position and length around the 8-byte words, with bytes
+        // next in value to the ones searched for (0x21, 0x5b, 0x5d, 0xa2,
+        // 0xdc: where a carry could mislead a word-wide comparison).
+        let filler = [b'a', 0x21, 0x5b, 0x5d, 0xa2, 0xdc, 0x00, 0x7f, 0x80, 0xff];
+        for len in 0..40 {
+            for at in 0..=len {
+                for &f in &filler {
+                    for &c in &[b'"', b'\\'] {
+                        let mut v = vec![f; len];
+                        if at < len {
+                            v[at] = c;
+                            // A second match later must not win.
+                            if at + 3 < len {
+                                v[at + 3] = b'"';
+                            }
+                        }
+                        let naive = v.iter().position(|&x| x == b'"' || x == b'\\');
+                        assert_eq!(compact::quote_or_backslash(&v), naive, "{v:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
