@@ -78,7 +78,7 @@ fn compact_member(b: &[u8], key: &[u8]) -> Scan {
         let Some(end) = value_end(b, start) else {
             return Scan::Unsure;
         };
-        if raw_key == key {
+        if same_key(raw_key, key) {
             found = Some((start, end));
         }
         match b.get(end) {
@@ -91,7 +91,7 @@ fn compact_member(b: &[u8], key: &[u8]) -> Scan {
     }
 }
 
-use crate::source::compact::{string_end, value_end as value_end_at};
+use crate::source::compact::{same_key, string_end, value_end as value_end_at};
 
 /// The index after the compact JSON value starting at `b[i]`.
 fn value_end(b: &[u8], i: usize) -> Option<usize> {

@@ -789,7 +789,7 @@ impl<'s> Rows<'s> {
     /// The table column of a key: the previous record's order first.
     fn column_of(&mut self, key: &[u8], at: usize) -> Option<usize> {
         if let Some((k, i)) = self.order.get(at)
-            && k.as_bytes() == key
+            && compact::same_key(k.as_bytes(), key)
         {
             return Some(*i);
         }
@@ -1061,6 +1061,13 @@ pub(crate) mod compact {
             .iter()
             .position(|&c| c == b'"' || c == b'\\')
             .map(|p| at + p)
+    }
+
+    /// Byte equality of two keys, inlined: keys are short, and a call to
+    /// the C library's memcmp per key costs more than the comparison.
+    #[inline]
+    pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
     }
 
     fn number_end(b: &[u8], i: usize) -> Option<usize> {
