@@ -2189,7 +2189,7 @@ mod tests {
         for len in 0..40 {
             for at in 0..=len {
                 for &f in &filler {
-                    for &c in &[b'"', b'\\'] {
+                    for &c in b"\"\\" {
                         let mut v = vec![f; len];
                         if at < len {
                             v[at] = c;
