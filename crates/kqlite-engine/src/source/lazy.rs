@@ -1109,25 +1109,64 @@ pub(crate) mod compact {
 
     /// The index after the value starting at `b[i]`.
     pub(crate) fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+        walk(b, i, depth, false)
+    }
+
+    /// Like `value_end`, for the canonical form of dynamic values (what
+    /// serde_json writes): None also on escapes it does not write, raw
+    /// control bytes in strings, numbers other than i64 integers (and
+    /// `-0`), and a key repeated in an object.
+    pub(crate) fn canonical_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+        walk(b, i, depth, true)
+    }
+
+    /// The one walk behind `value_end` and `canonical_end`.
+    fn walk(b: &[u8], i: usize, depth: usize, canonical: bool) -> Option<usize> {
         if depth > 64 {
             return None;
         }
+        let string = |j: usize| {
+            if canonical {
+                canonical_string_end(b, j)
+            } else {
+                string_end(b, j)
+            }
+        };
         match *b.get(i)? {
-            b'"' => string_end(b, i),
+            b'"' => string(i),
             b'{' => {
                 let mut j = i + 1;
                 if b.get(j) == Some(&b'}') {
                     return Some(j + 1);
                 }
+                // Keys seen, for the canonical form (no repeats): most
+                // objects have a few, a fixed array, then a Vec. Keys are
+                // compared as raw text: with only serde_json's escapes
+                // allowed, equal keys have equal text.
+                let mut few: [&[u8]; 16] = [&[]; 16];
+                let mut more: Vec<&[u8]> = Vec::new();
+                let mut n = 0usize;
                 loop {
                     if b.get(j) != Some(&b'"') {
                         return None;
                     }
-                    j = string_end(b, j)?;
-                    if b.get(j) != Some(&b':') {
+                    let kend = string(j)?;
+                    if canonical {
+                        let key = &b[j..kend];
+                        if few[..n.min(16)].contains(&key) || more.contains(&key) {
+                            return None;
+                        }
+                        if n < 16 {
+                            few[n] = key;
+                        } else {
+                            more.push(key);
+                        }
+                        n += 1;
+                    }
+                    if b.get(kend) != Some(&b':') {
                         return None;
                     }
-                    j = value_end(b, j + 1, depth + 1)?;
+                    j = walk(b, kend + 1, depth + 1, canonical)?;
                     match b.get(j) {
                         Some(b',') => j += 1,
                         Some(b'}') => return Some(j + 1),
@@ -1141,7 +1180,7 @@ pub(crate) mod compact {
                     return Some(j + 1);
                 }
                 loop {
-                    j = value_end(b, j, depth + 1)?;
+                    j = walk(b, j, depth + 1, canonical)?;
                     match b.get(j) {
                         Some(b',') => j += 1,
                         Some(b']') => return Some(j + 1),
@@ -1152,74 +1191,11 @@ pub(crate) mod compact {
             b't' => b[i..].starts_with(b"true").then_some(i + 4),
             b'f' => b[i..].starts_with(b"false").then_some(i + 5),
             b'n' => b[i..].starts_with(b"null").then_some(i + 4),
-            _ => number_end(b, i),
-        }
-    }
-
-    /// Like `value_end`, for the canonical form of dynamic values (what
-    /// serde_json writes): None also on escapes it does not write, raw
-    /// control bytes in strings, numbers other than i64 integers (and
-    /// `-0`), and a key repeated in an object.
-    pub(crate) fn canonical_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
-        if depth > 64 {
-            return None;
-        }
-        match *b.get(i)? {
-            b'"' => canonical_string_end(b, i),
-            b'{' => {
-                let mut j = i + 1;
-                if b.get(j) == Some(&b'}') {
-                    return Some(j + 1);
-                }
-                // Most objects have a few keys: a fixed array, then a Vec.
-                // Keys are compared as raw text: with only serde_json's
-                // escapes allowed, equal keys have equal text.
-                let mut few: [&[u8]; 16] = [&[]; 16];
-                let mut more: Vec<&[u8]> = Vec::new();
-                let mut n = 0usize;
-                loop {
-                    if b.get(j) != Some(&b'"') {
-                        return None;
-                    }
-                    let kend = canonical_string_end(b, j)?;
-                    let key = &b[j..kend];
-                    if few[..n.min(16)].contains(&key) || more.contains(&key) {
-                        return None;
-                    }
-                    if n < 16 {
-                        few[n] = key;
-                    } else {
-                        more.push(key);
-                    }
-                    n += 1;
-                    if b.get(kend) != Some(&b':') {
-                        return None;
-                    }
-                    j = canonical_end(b, kend + 1, depth + 1)?;
-                    match b.get(j) {
-                        Some(b',') => j += 1,
-                        Some(b'}') => return Some(j + 1),
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                let mut j = i + 1;
-                if b.get(j) == Some(&b']') {
-                    return Some(j + 1);
-                }
-                loop {
-                    j = canonical_end(b, j, depth + 1)?;
-                    match b.get(j) {
-                        Some(b',') => j += 1,
-                        Some(b']') => return Some(j + 1),
-                        _ => return None,
-                    }
-                }
-            }
-            b't' | b'f' | b'n' => value_end(b, i, depth),
             _ => {
                 let end = number_end(b, i)?;
+                if !canonical {
+                    return Some(end);
+                }
                 let t = &b[i..end];
                 let integer = !t.iter().any(|c| matches!(c, b'.' | b'e' | b'E'));
                 // Up to 18 digits always fit an i64; longer integers take
