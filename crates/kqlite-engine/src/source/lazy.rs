@@ -1829,6 +1829,39 @@ mod tests {
         }
     }
 
+    /// The `base` texts, then `count` copies of them with one or two bytes
+    /// removed, inserted (from `alphabet`) or replaced, chosen by a
+    /// xorshift generator started at `seed` (the same lines every run).
+    fn mutations(base: &[&str], alphabet: &[u8], count: usize, mut seed: u64) -> Vec<Vec<u8>> {
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut lines: Vec<Vec<u8>> = base.iter().map(|l| l.as_bytes().to_vec()).collect();
+        for _ in 0..count {
+            let mut l = base[(next() % base.len() as u64) as usize]
+                .as_bytes()
+                .to_vec();
+            for _ in 0..1 + next() % 2 {
+                let at = (next() % (l.len() as u64 + 1)) as usize;
+                match next() % 3 {
+                    0 if at < l.len() => {
+                        l.remove(at);
+                    }
+                    1 => l.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
+                    _ if at < l.len() => {
+                        l[at] = alphabet[(next() % alphabet.len() as u64) as usize]
+                    }
+                    _ => {}
+                }
+            }
+            lines.push(l);
+        }
+        lines
+    }
+
     #[test]
     fn canonical_text() {
         assert!(canonical(br#"[{"$id":"2","Type":"account","n":-5}]"#));
@@ -1861,33 +1894,7 @@ mod tests {
             r#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18}"#,
         ];
         let alphabet = b"{}[]\":,\\ 0-19.eE+tfnu/\"abx\t\x01";
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut lines: Vec<Vec<u8>> = base.iter().map(|l| l.as_bytes().to_vec()).collect();
-        for _ in 0..6000 {
-            let mut l = base[(next() % base.len() as u64) as usize]
-                .as_bytes()
-                .to_vec();
-            for _ in 0..1 + next() % 2 {
-                let at = (next() % (l.len() as u64 + 1)) as usize;
-                match next() % 3 {
-                    0 if at < l.len() => {
-                        l.remove(at);
-                    }
-                    1 => l.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
-                    _ if at < l.len() => {
-                        l[at] = alphabet[(next() % alphabet.len() as u64) as usize]
-                    }
-                    _ => {}
-                }
-            }
-            lines.push(l);
-        }
+        let mut lines = mutations(&base, alphabet, 6000, 0x2545_f491_4f6c_dd1d);
         // Repeated keys, also past the first 16.
         lines.push(br#"{"a":1,"b":{"a":1},"a":2}"#.to_vec());
         lines.push(base[3].replace(r#""r":18"#, r#""q":18"#).into_bytes());
@@ -2211,34 +2218,8 @@ mod tests {
             r#"{}"#,
             r#"{"a":{"b":{"c":{"d":[[],[{}]]}}}}"#,
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         let alphabet = b"{}[]\":,\\ 0-1.eE+tfnu\"x\t";
-        let mut lines: Vec<Vec<u8>> = base.iter().map(|l| l.as_bytes().to_vec()).collect();
-        for _ in 0..4000 {
-            let mut l = base[(next() % base.len() as u64) as usize]
-                .as_bytes()
-                .to_vec();
-            for _ in 0..1 + next() % 2 {
-                let at = (next() % (l.len() as u64 + 1)) as usize;
-                match next() % 3 {
-                    0 if at < l.len() => {
-                        l.remove(at);
-                    }
-                    1 => l.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
-                    _ if at < l.len() => {
-                        l[at] = alphabet[(next() % alphabet.len() as u64) as usize]
-                    }
-                    _ => {}
-                }
-            }
-            lines.push(l);
-        }
+        let lines = mutations(&base, alphabet, 4000, 0x9e37_79b9_7f4a_7c15);
         let mut fast = 0;
         for l in &lines {
             for s in rows.spans.iter_mut() {
