@@ -1139,29 +1139,18 @@ pub(crate) mod compact {
                 if b.get(j) == Some(&b'}') {
                     return Some(j + 1);
                 }
-                // Keys seen, for the canonical form (no repeats): most
-                // objects have a few, a fixed array, then a Vec. Keys are
-                // compared as raw text: with only serde_json's escapes
-                // allowed, equal keys have equal text.
-                let mut few: [&[u8]; 16] = [&[]; 16];
-                let mut more: Vec<&[u8]> = Vec::new();
-                let mut n = 0usize;
+                // Keys seen, for the canonical form (no repeats); nothing is
+                // set up for the plain walk.
+                let mut seen = canonical.then(KeySet::default);
                 loop {
                     if b.get(j) != Some(&b'"') {
                         return None;
                     }
                     let kend = string(j)?;
-                    if canonical {
-                        let key = &b[j..kend];
-                        if few[..n.min(16)].contains(&key) || more.contains(&key) {
-                            return None;
-                        }
-                        if n < 16 {
-                            few[n] = key;
-                        } else {
-                            more.push(key);
-                        }
-                        n += 1;
+                    if let Some(seen) = seen.as_mut()
+                        && !seen.insert(&b[j..kend])
+                    {
+                        return None;
                     }
                     if b.get(kend) != Some(&b':') {
                         return None;
@@ -1203,6 +1192,32 @@ pub(crate) mod compact {
                 let digits = t.len() - usize::from(t.first() == Some(&b'-'));
                 (integer && digits <= 18 && t != b"-0").then_some(end)
             }
+        }
+    }
+
+    /// The keys of one object, as raw text (with only serde_json's escapes
+    /// allowed, equal keys have equal text). Most objects have a few: a
+    /// fixed array, then a Vec.
+    #[derive(Default)]
+    struct KeySet<'b> {
+        few: [&'b [u8]; 16],
+        n: usize,
+        more: Vec<&'b [u8]>,
+    }
+
+    impl<'b> KeySet<'b> {
+        /// Adds a key; false when it was there already.
+        fn insert(&mut self, key: &'b [u8]) -> bool {
+            if self.few[..self.n].contains(&key) || self.more.contains(&key) {
+                return false;
+            }
+            if self.n < self.few.len() {
+                self.few[self.n] = key;
+                self.n += 1;
+            } else {
+                self.more.push(key);
+            }
+            true
         }
     }
 
@@ -1629,9 +1644,6 @@ fn folder_window(path: &Path) -> Option<(i64, i64)> {
     Some((s, s.checked_add(len * 1_000_000_000)?))
 }
 
-/// Columns beyond the schema that the first records have, typed from
-/// them as the eager reader types them (it looks at up to this many
-/// values of each).
 /// The members (key, raw value) of a compact JSON object without escapes
 /// in its keys, as the scan finds them; None for any other line.
 fn compact_members(b: &[u8]) -> Option<Vec<(&str, &[u8])>> {
@@ -1653,7 +1665,12 @@ fn compact_members(b: &[u8]) -> Option<Vec<(&str, &[u8])>> {
             return None;
         }
         let end = compact::value_end(b, kend + 1, 0)?;
-        members.push((key, &b[kend + 1..end]));
+        // A repeated key: its last value, as the scan and serde_json keep.
+        let value = &b[kend + 1..end];
+        match members.iter_mut().find(|m| m.0 == key) {
+            Some(m) => m.1 = value,
+            None => members.push((key, value)),
+        }
         match b.get(end) {
             Some(b',') => i = end + 1,
             Some(b'}') if end + 1 == b.len() => return Some(members),
@@ -1662,6 +1679,9 @@ fn compact_members(b: &[u8]) -> Option<Vec<(&str, &[u8])>> {
     }
 }
 
+/// Columns beyond the schema that the first records have, typed from
+/// them as the eager reader types them (it looks at up to this many
+/// values of each).
 fn extra_columns(schema: &TableSchema, files: &[LazyFile]) -> crate::error::Result<Vec<Column>> {
     let mut seen = 0usize;
     let mut extra: Vec<(String, Vec<Value>)> = Vec::new();
@@ -1681,31 +1701,21 @@ fn extra_columns(schema: &TableSchema, files: &[LazyFile]) -> crate::error::Resu
             let line = line.strip_suffix(b"\r").unwrap_or(&line);
             // Compact records: only the values of keys the schema does not
             // name are parsed (usually none).
-            if let Some(members) = compact_members(line) {
-                seen += 1;
-                for (k, v) in members {
-                    if schema.columns.iter().any(|c| c.name == k) {
-                        continue;
-                    }
-                    let Ok(v) = serde_json::from_slice::<Value>(v) else {
-                        continue;
-                    };
-                    match extra.iter_mut().find(|e| e.0 == k) {
-                        Some(e) => e.1.push(v),
-                        None => extra.push((k.to_string(), vec![v])),
-                    }
-                }
-                continue;
-            }
-            let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(line) else {
+            let unnamed = |k: &str| !schema.columns.iter().any(|c| c.name == k);
+            let fields: Vec<(String, Value)> = if let Some(members) = compact_members(line) {
+                members
+                    .into_iter()
+                    .filter(|(k, _)| unnamed(k))
+                    .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_slice(v).ok()?)))
+                    .collect()
+            } else if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(line) {
+                fields.into_iter().filter(|(k, _)| unnamed(k)).collect()
+            } else {
                 // Errors are reported with their place by the scan.
                 continue;
             };
             seen += 1;
             for (k, v) in fields {
-                if schema.columns.iter().any(|c| c.name == k) {
-                    continue;
-                }
                 match extra.iter_mut().find(|e| e.0 == k) {
                     Some(e) => e.1.push(v),
                     None => extra.push((k, vec![v])),
@@ -1781,23 +1791,15 @@ mod tests {
                         .unwrap_or(s);
                     s.strip_suffix(b":").unwrap_or(s)
                 };
-                // Most objects have a few keys: a fixed array, then a Vec.
-                let mut few: [&'t [u8]; 16] = [&[]; 16];
-                let mut n = 0usize;
-                let mut more_keys: Vec<&'t [u8]> = Vec::new();
+                let mut keys: Vec<&'t [u8]> = Vec::new();
                 let mut start = j.current_index();
                 let mut more = j.known_object().ok()?.is_some();
                 while more {
                     let k = raw_key(j, start);
-                    if few[..n.min(16)].contains(&k) || more_keys.contains(&k) {
+                    if keys.contains(&k) {
                         return None;
                     }
-                    if n < 16 {
-                        few[n] = k;
-                    } else {
-                        more_keys.push(k);
-                    }
-                    n += 1;
+                    keys.push(k);
                     walk_unique(j, depth + 1)?;
                     start = j.current_index();
                     more = j.next_key().ok()?.is_some();
@@ -2127,6 +2129,10 @@ mod tests {
             "\n",
             r#"{"AlertName":"c","Nested":{"k":[1,2]},"Custom_d":null}"#,
             "\n",
+            // A repeated key counts with its last value, as serde_json
+            // and the scan keep it.
+            r#"{"AlertName":"d","Dup":1,"Dup":"x"}"#,
+            "\n",
         );
         let path = temp_file("extra.json", text);
         let schema = crate::schema::builtin("SecurityAlert").unwrap();
@@ -2159,7 +2165,8 @@ mod tests {
         let got: Vec<(String, ScalarType)> = got.into_iter().map(|c| (c.name, c.ty)).collect();
         assert_eq!(got, expect);
         let names: Vec<&str> = got.iter().map(|c| c.0.as_str()).collect();
-        assert_eq!(names, ["Custom_d", "Tag_s", "Flag_b", "Nested"]);
+        assert_eq!(names, ["Custom_d", "Tag_s", "Flag_b", "Nested", "Dup"]);
+        assert_eq!(got[4].1, ScalarType::String);
         assert_eq!(got[0].1, ScalarType::Real);
     }
 
