@@ -24,6 +24,11 @@ fn emit(v: Option<&Value>) -> Option<String> {
 /// the property is null. Dynamic values are stored as compact JSON, so the
 /// slice is the value's compact text.
 pub(crate) fn raw_property<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    // The scan compares key bytes: a name whose JSON text differs from
+    // its bytes is found by jiter.
+    if key.contains(['"', '\\']) {
+        return raw_property_checked(text, key);
+    }
     match compact_member(text.as_bytes(), key.as_bytes()) {
         Scan::Found(s, e) => text.get(s..e).filter(|v| *v != "null"),
         Scan::Absent => None,
@@ -63,13 +68,19 @@ fn compact_member(b: &[u8], key: &[u8]) -> Scan {
         if b.get(i) != Some(&b'"') {
             return Scan::Unsure;
         }
-        let Some(kend) = string_end(b, i) else {
-            return Scan::Unsure;
+        // The key looked for, when its bytes are there followed by the
+        // closing quote (`key` has no quote or backslash: see the caller);
+        // any other key is scanned to its end.
+        let wanted =
+            b.get(i + 1 + key.len()) == Some(&b'"') && same_key(&b[i + 1..i + 1 + key.len()], key);
+        let kend = if wanted {
+            i + 2 + key.len()
+        } else {
+            match key_end(b, i) {
+                Some((kend, false)) => kend,
+                _ => return Scan::Unsure,
+            }
         };
-        let raw_key = &b[i + 1..kend - 1];
-        if raw_key.contains(&b'\\') {
-            return Scan::Unsure;
-        }
         i = kend;
         if b.get(i) != Some(&b':') {
             return Scan::Unsure;
@@ -78,7 +89,7 @@ fn compact_member(b: &[u8], key: &[u8]) -> Scan {
         let Some(end) = value_end(b, start) else {
             return Scan::Unsure;
         };
-        if same_key(raw_key, key) {
+        if wanted {
             found = Some((start, end));
         }
         match b.get(end) {
@@ -91,7 +102,7 @@ fn compact_member(b: &[u8], key: &[u8]) -> Scan {
     }
 }
 
-use crate::source::compact::{same_key, string_end, value_end as value_end_at};
+use crate::source::compact::{key_end, same_key, value_end as value_end_at};
 
 /// The index after the compact JSON value starting at `b[i]`.
 fn value_end(b: &[u8], i: usize) -> Option<usize> {

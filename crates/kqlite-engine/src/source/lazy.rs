@@ -717,6 +717,14 @@ enum Cell<'a> {
     Str(std::borrow::Cow<'a, str>),
 }
 
+/// A key of the previous record (decoded), at its place in the record.
+struct SeenKey {
+    key: Box<str>,
+    column: usize,
+    /// Without quotes and backslashes: its JSON text is its bytes.
+    plain: bool,
+}
+
 struct Rows<'s> {
     read: &'s ReadSpec,
     schema: SchemaRef,
@@ -731,7 +739,7 @@ struct Rows<'s> {
     /// (checked while scanning, instead of walking it a second time).
     canonical: Vec<bool>,
     /// Key order of the previous record, to find columns without hashing.
-    order: Vec<(Box<str>, usize)>,
+    order: Vec<SeenKey>,
     len: usize,
 }
 
@@ -788,16 +796,20 @@ impl<'s> Rows<'s> {
 
     /// The table column of a key: the previous record's order first.
     fn column_of(&mut self, key: &[u8], at: usize) -> Option<usize> {
-        if let Some((k, i)) = self.order.get(at)
-            && compact::same_key(k.as_bytes(), key)
+        if let Some(k) = self.order.get(at)
+            && compact::same_key(k.key.as_bytes(), key)
         {
-            return Some(*i);
+            return Some(k.column);
         }
         let key = std::str::from_utf8(key).ok()?;
-        let i = *self.read.keys.get(key)?;
+        let column = *self.read.keys.get(key)?;
         self.order.truncate(at);
-        self.order.push((key.into(), i));
-        Some(i)
+        self.order.push(SeenKey {
+            key: key.into(),
+            column,
+            plain: !key.contains(['"', '\\']),
+        });
+        Some(column)
     }
 
     /// Converts one line into a row of the builders.
@@ -842,37 +854,47 @@ impl<'s> Rows<'s> {
             if b.get(i) != Some(&b'"') {
                 return None;
             }
-            let kend = compact::string_end(b, i)?;
-            let key = &b[i + 1..kend - 1];
-            if key.contains(&b'\\') {
-                return None;
-            }
+            // Records of a file mostly repeat the previous record's keys:
+            // a plain key (no quote or backslash) whose bytes are followed
+            // by a quote is that key, its string ending there.
+            let (col, kend) = match self.order.get(at) {
+                Some(k)
+                    if k.plain
+                        && b.get(i + 1 + k.key.len()) == Some(&b'"')
+                        && compact::same_key(&b[i + 1..i + 1 + k.key.len()], k.key.as_bytes()) =>
+                {
+                    (k.column, i + 2 + k.key.len())
+                }
+                _ => match compact::key_end(b, i)? {
+                    (kend, false) => (self.column_of(&b[i + 1..kend - 1], at)?, kend),
+                    (_, true) => return None,
+                },
+            };
             if b.get(kend) != Some(&b':') {
                 return None;
             }
-            let col = self.column_of(key, at)?;
             at += 1;
             let start = kend + 1;
             let slot = self.slot_of.get(col).copied().flatten();
-            // A dynamic object or array is checked for the canonical form
-            // as it is scanned: the walk that finds its end also tells
-            // whether it can be kept as it is.
-            let canonical_end = match slot {
-                Some(slot)
-                    if self.types[slot] == ScalarType::Dynamic
-                        && matches!(b.get(start), Some(b'{' | b'[')) =>
-                {
-                    compact::canonical_end(b, start, 0)
-                }
-                _ => None,
-            };
-            let end = match canonical_end {
-                Some(end) => end,
-                None => compact::value_end(b, start, 0)?,
+            let dynamic = slot.is_some_and(|slot| self.types[slot] == ScalarType::Dynamic);
+            let mut canonical = false;
+            let end = match b.get(start) {
+                Some(b'"') => compact::string_end(b, start)?,
+                // A dynamic object or array is checked for the canonical
+                // form as it is scanned: the walk that finds its end also
+                // tells whether it can be kept as it is.
+                Some(b'{' | b'[') if dynamic => match compact::canonical_end(b, start, 0) {
+                    Some(end) => {
+                        canonical = true;
+                        end
+                    }
+                    None => compact::value_end(b, start, 0)?,
+                },
+                _ => compact::value_end(b, start, 0)?,
             };
             if let Some(slot) = slot {
                 self.spans[slot] = Some((start, end));
-                self.canonical[slot] = canonical_end.is_some();
+                self.canonical[slot] = canonical;
             }
             match b.get(end) {
                 Some(b',') => i = end + 1,
@@ -1031,43 +1053,83 @@ pub(crate) mod compact {
         }
     }
 
+    /// The index after the key string at `b[i] == '"'`, and whether it
+    /// holds an escape (then its text is not its bytes).
+    #[inline]
+    pub(crate) fn key_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+        let k = i + 1 + quote_or_backslash(b.get(i + 1..)?)?;
+        if b[k] == b'"' {
+            return Some((k + 1, false));
+        }
+        Some((string_end(b, i)?, true))
+    }
+
     /// The index of the first `"` or `\\` in `b`. Strings in records are
     /// short, or (JSON held in a string) full of escapes, so the search
     /// is restarted often: eight bytes at a time in a machine word, which
     /// costs nothing to set up.
     pub(super) fn quote_or_backslash(b: &[u8]) -> Option<usize> {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        // High bit set in the bytes of `w` equal to `c`; bits above the
-        // lowest such byte may be set spuriously, the lowest is exact.
-        let matches = |w: u64, c: u8| {
-            let x = w ^ (ONES * u64::from(c));
-            x.wrapping_sub(ONES) & !x & HIGH
-        };
-        let mut words = b.chunks_exact(8);
+        let hits = |w: u64| matches(w, b'"') | matches(w, b'\\');
+        let n = b.len();
         let mut at = 0;
-        for word in words.by_ref() {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            let w = u64::from_le_bytes(bytes);
-            let m = matches(w, b'"') | matches(w, b'\\');
+        while at + 8 <= n {
+            let m = hits(word(b, at));
             if m != 0 {
                 return Some(at + (m.trailing_zeros() / 8) as usize);
             }
             at += 8;
         }
-        words
-            .remainder()
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\')
-            .map(|p| at + p)
+        if at == n {
+            return None;
+        }
+        if n >= 8 {
+            // The last eight bytes, overlapping bytes already searched:
+            // those hold no match, so the lowest hit is at or after `at`.
+            let m = hits(word(b, n - 8));
+            return (m != 0).then(|| n - 8 + (m.trailing_zeros() / 8) as usize);
+        }
+        b.iter().position(|&c| c == b'"' || c == b'\\')
+    }
+
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// High bit set in the bytes of `w` equal to `c`; bits above the
+    /// lowest such byte may be set spuriously, the lowest is exact.
+    #[inline(always)]
+    fn matches(w: u64, c: u8) -> u64 {
+        let x = w ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGH
+    }
+
+    /// The eight bytes at `b[i..i + 8]` as a little-endian word.
+    #[inline(always)]
+    fn word(b: &[u8], i: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w)
     }
 
     /// Byte equality of two keys, inlined: keys are short, and a call to
     /// the C library's memcmp per key costs more than the comparison.
+    /// Eight bytes at a time, the last word overlapping the one before.
     #[inline]
     pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+        let n = a.len();
+        if n != b.len() {
+            return false;
+        }
+        if n < 8 {
+            return a.iter().zip(b).all(|(x, y)| x == y);
+        }
+        let mut i = 0;
+        while i + 8 < n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
     }
 
     fn number_end(b: &[u8], i: usize) -> Option<usize> {
@@ -1290,6 +1352,13 @@ fn convert_cell(ty: ScalarType, raw: Option<&str>) -> Result<Cell<'_>, String> {
         {
             return string_cell(ty, inner.into());
         }
+        if let Some(s) = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(unescape)
+        {
+            return string_cell(ty, s.into());
+        }
         let mut j = Jiter::new(raw);
         let s = j.next_str().map_err(|e| e.to_string())?;
         return string_cell(ty, s.to_owned().into());
@@ -1330,6 +1399,38 @@ fn convert_cell(ty: ScalarType, raw: Option<&str>) -> Result<Cell<'_>, String> {
         ScalarType::Bool if first == b't' || first == b'f' => Ok(Cell::Bool(first == b't')),
         _ => slow(ty, raw),
     }
+}
+
+/// The text of a JSON string from the bytes between its quotes, already
+/// checked (by the scanner or jiter), when its escapes are the one-letter
+/// ones. A byte loop: escapes in records come every few bytes (JSON held in
+/// a string), too often for a copy per run to pay. None for a `\\u`
+/// escape or anything unexpected: jiter decodes those.
+fn unescape(inner: &str) -> Option<String> {
+    let b = inner.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        out.push(match b.get(i + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            _ => return None,
+        });
+        i += 2;
+    }
+    // Only ASCII bytes were put in place of escapes: still UTF-8.
+    String::from_utf8(out).ok()
 }
 
 fn text_of(raw: &[u8]) -> String {
@@ -2197,6 +2298,70 @@ mod tests {
     }
 
     #[test]
+    fn word_key_comparison_is_byte_equality() {
+        // Every length around the 8-byte words, equal and differing at
+        // each position (the last word overlaps the one before it).
+        for len in 0..40usize {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(compact::same_key(&a, &a.clone()));
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!compact::same_key(&a, &b), "{len} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!compact::same_key(&a, &longer));
+        }
+    }
+
+    #[test]
+    fn one_letter_escapes_decode_as_json_says() {
+        // RFC 8259, section 7: the two-character escapes \" \\ \/ \b \f \n
+        // \r \t stand for the characters they name; a string's other bytes
+        // are themselves. serde_json is the reference.
+        let cases = [
+            r#"plain"#,
+            r#""#,
+            r#"[{\"$id\":\"2\",\"Name\":\"a.docx\"}]"#,
+            r#"\\\"\/\b\f\n\r\t"#,
+            r#"é\n中\t😀"#,
+            r#"ends with escape \\"#,
+            r#"\"starts"#,
+        ];
+        for inner in cases {
+            let want: String = serde_json::from_str(&format!("\"{inner}\"")).unwrap();
+            assert_eq!(unescape(inner).as_deref(), Some(want.as_str()), "{inner}");
+        }
+        // `\u` escapes are left to jiter.
+        assert_eq!(unescape(r#"\u00e9"#), None);
+        assert_eq!(unescape(r#"a\ud83d\ude00"#), None);
+    }
+
+    #[test]
+    fn a_remembered_key_is_matched_by_its_json_text_only() {
+        // A column whose name holds a quote is written `x\"y` in JSON: once
+        // seen, the bytes `x"y` after a quote must still not pass for it.
+        let columns: Vec<Column> = ["x\"y", "a"]
+            .iter()
+            .map(|n| Column {
+                name: n.to_string(),
+                ty: ScalarType::Long,
+            })
+            .collect();
+        let read = spec(columns, false);
+        let schema = crate::types::arrow_schema(&read.columns);
+        let mut rows = Rows::new(&read, &schema);
+        assert!(rows.push(br#"{"x\"y":1,"a":2}"#).is_ok());
+        assert!(rows.push(br#"{"x"y":1,"a":2}"#).is_err());
+        assert!(rows.push(br#"{"x\"y":3,"a":4}"#).is_ok());
+        // A key that starts like the remembered one is another key.
+        assert!(rows.push(br#"{"x\"y":5,"ab":6}"#).is_err());
+        assert!(rows.push(br#"{"x\"y":5,"a":6}"#).is_ok());
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
     fn folder_windows() {
         let p = Path::new("am-x/WorkspaceResourceId=/y=2024/m=05/d=01/h=13/m=05/PT05M.json");
         let start = crate::datetime::parse_datetime("2024-05-01T13:00:00Z").unwrap();
@@ -2209,7 +2374,9 @@ mod tests {
         // Records as exports write them, each byte-mutated many ways: the
         // byte scanner either finds exactly what jiter finds, or leaves the
         // line to jiter; it never accepts a line jiter rejects.
-        let columns: Vec<Column> = ["a", "b", "c", "d", "e"]
+        // Keys of one letter and longer than a word (the remembered-key
+        // comparison goes eight bytes at a time).
+        let columns: Vec<Column> = ["a", "b", "c", "d", "e", "Entities", "ActivityObjects"]
             .iter()
             .map(|n| Column {
                 name: n.to_string(),
@@ -2224,6 +2391,8 @@ mod tests {
             r#"{"e":"[{\"Type\":\"file\"}]","a":0,"c":-0.0}"#,
             r#"{}"#,
             r#"{"a":{"b":{"c":{"d":[[],[{}]]}}}}"#,
+            r#"{"ActivityObjects":[{"Type":"file"}],"Entities":"[{\"$id\":\"2\"}]","a":1}"#,
+            r#"{"ActivityObjects":[],"Entities":"","a":2}"#,
         ];
         let alphabet = b"{}[]\":,\\ 0-1.eE+tfnu\"x\t";
         let lines = mutations(&base, alphabet, 4000, 0x9e37_79b9_7f4a_7c15);
