@@ -878,6 +878,11 @@ mod tests {
             r#"[{"a":1}]"#,
             r#""text""#,
             r#"{"a":{"a":{"a":1}},"b":"a"}"#,
+            // Keys that start like the one looked for, and keys whose JSON
+            // text is not their bytes.
+            r#"{"ab":1,"a":2,"abc":3}"#,
+            r#"{"a\"b":3,"a":4,"a\\b":5}"#,
+            r#"{"UPNSuffixes":1,"UPNSuffix":"y.com","Name":"n"}"#,
         ];
         for d in docs {
             let v: serde_json::Value = serde_json::from_str(d).unwrap();
@@ -899,6 +904,11 @@ mod tests {
                 "Name",
                 "UPNSuffix",
                 "zz",
+                "ab",
+                "abc",
+                "a\"b",
+                "a\\b",
+                "UPNSuffixes",
             ] {
                 assert_eq!(raw_property(d, k), raw_property_checked(d, k), "{d} . {k}");
             }
