@@ -1745,33 +1745,76 @@ fn folder_window(path: &Path) -> Option<(i64, i64)> {
     Some((s, s.checked_add(len * 1_000_000_000)?))
 }
 
-/// The members (key, raw value) of a compact JSON object without escapes
-/// in its keys, as the scan finds them; None for any other line.
-fn compact_members(b: &[u8]) -> Option<Vec<(&str, &[u8])>> {
+/// The schema's column names, and which of them each place of the
+/// previous record held: records of a file repeat their keys in order, so
+/// a key is mostly known by one comparison.
+struct NamedKeys<'s> {
+    names: Vec<&'s [u8]>,
+    previous: Vec<Option<usize>>,
+}
+
+impl<'s> NamedKeys<'s> {
+    fn new(schema: &'s TableSchema) -> NamedKeys<'s> {
+        NamedKeys {
+            names: schema.columns.iter().map(|c| c.name.as_bytes()).collect(),
+            previous: Vec::new(),
+        }
+    }
+
+    /// Whether the schema names `key`, the record's key at place `at`.
+    fn named(&mut self, key: &[u8], at: usize) -> bool {
+        if let Some(Some(n)) = self.previous.get(at)
+            && self
+                .names
+                .get(*n)
+                .is_some_and(|name| compact::same_key(name, key))
+        {
+            return true;
+        }
+        let found = self.names.iter().position(|n| compact::same_key(n, key));
+        if self.previous.len() <= at {
+            self.previous.resize(at + 1, None);
+        }
+        self.previous[at] = found;
+        found.is_some()
+    }
+}
+
+/// The members of a compact record (no blanks, no escaped keys) whose keys
+/// the schema does not name, usually none; for a repeated key its last
+/// value, as the scan and serde_json keep. None when the line is not such
+/// a record.
+fn unnamed_members<'b>(b: &'b [u8], keys: &mut NamedKeys) -> Option<Vec<(&'b str, &'b [u8])>> {
     if has_control(b) || b.first() != Some(&b'{') {
         return None;
     }
-    let mut members = Vec::new();
+    let mut members: Vec<(&str, &[u8])> = Vec::new();
     let mut i = 1;
     if b.get(i) == Some(&b'}') {
         return (b.len() == 2).then_some(members);
     }
+    let mut at = 0;
     loop {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let kend = compact::string_end(b, i)?;
-        let key = std::str::from_utf8(&b[i + 1..kend - 1]).ok()?;
-        if key.contains('\\') || b.get(kend) != Some(&b':') {
+        let (kend, false) = compact::key_end(b, i)? else {
+            return None;
+        };
+        if b.get(kend) != Some(&b':') {
             return None;
         }
+        let raw = &b[i + 1..kend - 1];
         let end = compact::value_end(b, kend + 1, 0)?;
-        // A repeated key: its last value, as the scan and serde_json keep.
-        let value = &b[kend + 1..end];
-        match members.iter_mut().find(|m| m.0 == key) {
-            Some(m) => m.1 = value,
-            None => members.push((key, value)),
+        if !keys.named(raw, at) {
+            let key = std::str::from_utf8(raw).ok()?;
+            let value = &b[kend + 1..end];
+            match members.iter_mut().find(|m| m.0 == key) {
+                Some(m) => m.1 = value,
+                None => members.push((key, value)),
+            }
         }
+        at += 1;
         match b.get(end) {
             Some(b',') => i = end + 1,
             Some(b'}') if end + 1 == b.len() => return Some(members),
@@ -1794,27 +1837,32 @@ fn extra_columns(schema: &TableSchema, files: &[LazyFile]) -> crate::error::Resu
             .map_err(|e| Error::Data(format!("{}: {e}", f.path.display())))?;
         let reader = text_reader(file, f.gzip);
         use std::io::BufRead;
-        for line in std::io::BufReader::new(reader).split(b'\n') {
-            let Ok(line) = line else { break };
-            if seen >= SAMPLE_ROWS {
-                break;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
+        let mut buf = Vec::new();
+        let mut keys = NamedKeys::new(schema);
+        while seen < SAMPLE_ROWS {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
             }
-            let line = line.strip_suffix(b"\r").unwrap_or(&line);
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
             // Compact records: only the values of keys the schema does not
             // name are parsed (usually none).
             let unnamed = |k: &str| !schema.columns.iter().any(|c| c.name == k);
-            let fields: Vec<(String, Value)> = if let Some(members) = compact_members(line) {
-                members
-                    .into_iter()
-                    .filter(|(k, _)| unnamed(k))
-                    .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_slice(v).ok()?)))
-                    .collect()
-            } else if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(line) {
-                fields.into_iter().filter(|(k, _)| unnamed(k)).collect()
-            } else {
-                // Errors are reported with their place by the scan.
-                continue;
-            };
+            let fields: Vec<(String, Value)> =
+                if let Some(members) = unnamed_members(line, &mut keys) {
+                    members
+                        .into_iter()
+                        .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_slice(v).ok()?)))
+                        .collect()
+                } else if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(line) {
+                    fields.into_iter().filter(|(k, _)| unnamed(k)).collect()
+                } else {
+                    // Errors are reported with their place by the scan.
+                    continue;
+                };
             seen += 1;
             for (k, v) in fields {
                 match extra.iter_mut().find(|e| e.0 == k) {
@@ -2234,6 +2282,10 @@ mod tests {
             // and the scan keep it.
             r#"{"AlertName":"d","Dup":1,"Dup":"x"}"#,
             "\n",
+            // A key in the place where the previous record had a column the
+            // schema names, starting like that name, is another key.
+            r#"{"AlertNameX":"e","AlertName":"f"}"#,
+            "\n",
         );
         let path = temp_file("extra.json", text);
         let schema = crate::schema::builtin("SecurityAlert").unwrap();
@@ -2266,7 +2318,10 @@ mod tests {
         let got: Vec<(String, ScalarType)> = got.into_iter().map(|c| (c.name, c.ty)).collect();
         assert_eq!(got, expect);
         let names: Vec<&str> = got.iter().map(|c| c.0.as_str()).collect();
-        assert_eq!(names, ["Custom_d", "Tag_s", "Flag_b", "Nested", "Dup"]);
+        assert_eq!(
+            names,
+            ["Custom_d", "Tag_s", "Flag_b", "Nested", "Dup", "AlertNameX"]
+        );
         assert_eq!(got[4].1, ScalarType::String);
         assert_eq!(got[0].1, ScalarType::Real);
     }
