@@ -1,8 +1,6 @@
 //! KQL's text forms of datetime and timespan values, as the command line
 //! contract (CLI.md) prints them.
 
-use chrono::DateTime;
-
 const NANOS_PER_TICK: i64 = 100;
 const TICKS_PER_SECOND: i64 = 10_000_000;
 
@@ -17,24 +15,22 @@ pub fn datetime(nanos: i64) -> String {
 
 /// [`datetime`] appended to a byte buffer, without allocating.
 pub fn write_datetime(nanos: i64, out: &mut Vec<u8>) {
-    use chrono::{Datelike, Timelike};
     let secs = nanos.div_euclid(1_000_000_000);
     let sub = nanos.rem_euclid(1_000_000_000);
-    let dt = match DateTime::from_timestamp(secs, 0) {
-        Some(dt) if (0..=9999).contains(&dt.year()) => dt,
-        _ => {
-            out.extend_from_slice(format!("{nanos}ns").as_bytes());
-            return;
-        }
-    };
-    let year = dt.year() as u32;
+    let (year, month, day) = civil_date(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&year) {
+        out.extend_from_slice(format!("{nanos}ns").as_bytes());
+        return;
+    }
+    let second_of_day = secs.rem_euclid(86_400) as u32;
+    let year = year as u32;
     let two = |v: u32| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
     let (m, d, h, mi, s) = (
-        two(dt.month()),
-        two(dt.day()),
-        two(dt.hour()),
-        two(dt.minute()),
-        two(dt.second()),
+        two(month),
+        two(day),
+        two(second_of_day / 3600),
+        two(second_of_day / 60 % 60),
+        two(second_of_day % 60),
     );
     out.extend_from_slice(&[
         b'0' + (year / 1000) as u8,
@@ -70,6 +66,32 @@ pub fn write_datetime(nanos: i64, out: &mut Vec<u8>) {
         out.extend_from_slice(&frac[..keep]);
     }
     out.push(b'Z');
+}
+
+/// The proleptic Gregorian (year, month, day) of a day counted from
+/// 1970-01-01, by whole 400-year cycles (146,097 days each) counted from
+/// 0000-03-01, so that the leap day ends a year: within a cycle, the year
+/// is the day less the leap days before it over 365, and months from March
+/// are 153 days per five.
+fn civil_date(days: i64) -> (i64, u32, u32) {
+    // 0000-03-01 is 719,468 days before 1970-01-01.
+    let z = days + 719_468;
+    let cycle = z.div_euclid(146_097);
+    let day_of_cycle = z.rem_euclid(146_097);
+    let year_of_cycle = (day_of_cycle - day_of_cycle / 1_460 + day_of_cycle / 36_524
+        - day_of_cycle / 146_096)
+        / 365;
+    let day_of_year =
+        day_of_cycle - (365 * year_of_cycle + year_of_cycle / 4 - year_of_cycle / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_cycle + cycle * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// A timespan (nanoseconds) in Kusto's form `[-][d.]hh:mm:ss[.fffffff]`:
@@ -139,7 +161,7 @@ mod tests {
             x ^= x << 17;
             let n = x % (9_000_000_000 * SEC);
             let by_chrono = {
-                let dt = DateTime::from_timestamp(n.div_euclid(SEC), 0).unwrap();
+                let dt = chrono::DateTime::from_timestamp(n.div_euclid(SEC), 0).unwrap();
                 let ticks = n.rem_euclid(SEC) / 100;
                 let base = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
                 if ticks == 0 {
@@ -149,6 +171,23 @@ mod tests {
                 }
             };
             assert_eq!(datetime(n), by_chrono, "{n}");
+        }
+    }
+
+    #[test]
+    fn civil_dates_agree_with_chrono_every_day() {
+        // Every day from 0000-01-01 to 9999-12-31 and a little beyond
+        // (leap years by the 4/100/400 rule, year 0 a leap year).
+        use chrono::{Datelike, NaiveDate};
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in -719_600..2_932_900i64 {
+            let want = epoch + chrono::Duration::days(days);
+            let got = civil_date(days);
+            assert_eq!(
+                got,
+                (i64::from(want.year()), want.month(), want.day()),
+                "{days}"
+            );
         }
     }
 
