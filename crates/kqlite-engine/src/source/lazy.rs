@@ -2114,6 +2114,16 @@ mod tests {
         );
     }
 
+    fn columns_named(names: &[&str], ty: ScalarType) -> Vec<Column> {
+        names
+            .iter()
+            .map(|n| Column {
+                name: n.to_string(),
+                ty,
+            })
+            .collect()
+    }
+
     fn spec(columns: Vec<Column>, skip_bad: bool) -> ReadSpec {
         let keys = columns
             .iter()
@@ -2397,14 +2407,7 @@ mod tests {
     fn a_remembered_key_is_matched_by_its_json_text_only() {
         // A column whose name holds a quote is written `x\"y` in JSON: once
         // seen, the bytes `x"y` after a quote must still not pass for it.
-        let columns: Vec<Column> = ["x\"y", "a"]
-            .iter()
-            .map(|n| Column {
-                name: n.to_string(),
-                ty: ScalarType::Long,
-            })
-            .collect();
-        let read = spec(columns, false);
+        let read = spec(columns_named(&["x\"y", "a"], ScalarType::Long), false);
         let schema = crate::types::arrow_schema(&read.columns);
         let mut rows = Rows::new(&read, &schema);
         assert!(rows.push(br#"{"x\"y":1,"a":2}"#).is_ok());
@@ -2431,14 +2434,8 @@ mod tests {
         // line to jiter; it never accepts a line jiter rejects.
         // Keys of one letter and longer than a word (the remembered-key
         // comparison goes eight bytes at a time).
-        let columns: Vec<Column> = ["a", "b", "c", "d", "e", "Entities", "ActivityObjects"]
-            .iter()
-            .map(|n| Column {
-                name: n.to_string(),
-                ty: ScalarType::Dynamic,
-            })
-            .collect();
-        let read = spec(columns, false);
+        let names = ["a", "b", "c", "d", "e", "Entities", "ActivityObjects"];
+        let read = spec(columns_named(&names, ScalarType::Dynamic), false);
         let schema = crate::types::arrow_schema(&read.columns);
         let mut rows = Rows::new(&read, &schema);
         let base = [
