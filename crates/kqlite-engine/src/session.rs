@@ -70,7 +70,15 @@ impl Session {
         use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
         use datafusion::execution::runtime_env::RuntimeEnvBuilder;
         let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let config = SessionConfig::new().with_target_partitions(partitions);
+        let mut config = SessionConfig::new().with_target_partitions(partitions);
+        // A `summarize` whose groups are nearly as many as its rows (by a
+        // user, a file and a time, say) gains nothing from aggregating in
+        // each partition first: look after 10,000 rows instead of 100,000
+        // whether to pass rows straight to the final aggregation.
+        config
+            .options_mut()
+            .execution
+            .skip_partial_aggregation_probe_rows_threshold = 10_000;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(partitions)
             .build()
