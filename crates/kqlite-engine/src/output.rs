@@ -363,7 +363,6 @@ impl<'a> Typed<'a> {
     /// One value as JSON. Dynamic values are stored as compact JSON text
     /// (types.rs), so they are written as they are.
     fn json(&self, row: usize, buf: &mut Vec<u8>) -> Result<()> {
-        use std::io::Write as _;
         if self.is_null(row) {
             let none: &[u8] = match self {
                 // KQL strings are never null; a null guid is null.
@@ -376,8 +375,12 @@ impl<'a> Typed<'a> {
         match self {
             Typed::Text(a, ScalarType::Dynamic) => buf.extend_from_slice(a.value(row).as_bytes()),
             Typed::Text(a, _) => serde_json::to_writer(&mut *buf, a.value(row)).map_err(io)?,
-            Typed::Long(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
-            Typed::Int(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
+            Typed::Long(a) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
+            }
+            Typed::Int(a) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
+            }
             Typed::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
             Typed::Time(a) => {
                 buf.push(b'"');
@@ -394,7 +397,6 @@ impl<'a> Typed<'a> {
 
     /// One value as a CSV field (quoted when it must be).
     fn csv(&self, row: usize, buf: &mut Vec<u8>) -> Result<()> {
-        use std::io::Write as _;
         if self.is_null(row) {
             return Ok(());
         }
@@ -411,8 +413,12 @@ impl<'a> Typed<'a> {
                 }
             }
             Typed::Text(a, _) => csv_field(a.value(row), buf),
-            Typed::Long(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
-            Typed::Int(a) => write!(buf, "{}", a.value(row)).map_err(io)?,
+            Typed::Long(a) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
+            }
+            Typed::Int(a) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
+            }
             Typed::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
             Typed::Time(a) => format::write_datetime(a.value(row), buf),
             Typed::Real(a) => {
