@@ -1347,17 +1347,13 @@ fn convert_cell(ty: ScalarType, raw: Option<&str>) -> Result<Cell<'_>, String> {
     if first == b'"' {
         // The line was checked (UTF-8, and a string's syntax by the
         // scanner or jiter): a string without escapes is its bytes.
-        if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-            && memchr::memchr(b'\\', inner.as_bytes()).is_none()
-        {
-            return string_cell(ty, inner.into());
-        }
-        if let Some(s) = text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .and_then(unescape)
-        {
-            return string_cell(ty, s.into());
+        if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+                return string_cell(ty, inner.into());
+            }
+            if let Some(s) = unescape(inner) {
+                return string_cell(ty, s.into());
+            }
         }
         let mut j = Jiter::new(raw);
         let s = j.next_str().map_err(|e| e.to_string())?;
