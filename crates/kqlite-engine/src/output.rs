@@ -375,12 +375,8 @@ impl<'a> Typed<'a> {
         match self {
             Typed::Text(a, ScalarType::Dynamic) => buf.extend_from_slice(a.value(row).as_bytes()),
             Typed::Text(a, _) => serde_json::to_writer(&mut *buf, a.value(row)).map_err(io)?,
-            Typed::Long(a) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
-            }
-            Typed::Int(a) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
-            }
+            Typed::Long(a) => write_integer(a.value(row), buf),
+            Typed::Int(a) => write_integer(a.value(row), buf),
             Typed::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
             Typed::Time(a) => {
                 buf.push(b'"');
@@ -413,12 +409,8 @@ impl<'a> Typed<'a> {
                 }
             }
             Typed::Text(a, _) => csv_field(a.value(row), buf),
-            Typed::Long(a) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
-            }
-            Typed::Int(a) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(a.value(row)).as_bytes())
-            }
+            Typed::Long(a) => write_integer(a.value(row), buf),
+            Typed::Int(a) => write_integer(a.value(row), buf),
             Typed::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
             Typed::Time(a) => format::write_datetime(a.value(row), buf),
             Typed::Real(a) => {
@@ -447,6 +439,11 @@ fn cell_real(v: f64) -> Value {
         None if v > 0.0 => Value::String("Infinity".into()),
         None => Value::String("-Infinity".into()),
     }
+}
+
+/// An integer's decimal digits (the same in JSON and CSV).
+fn write_integer(v: impl itoa::Integer, buf: &mut Vec<u8>) {
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// RFC 4180: a field holding `,`, `"` or a line break is quoted, with
